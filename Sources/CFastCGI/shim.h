@@ -1,0 +1,4 @@
+#ifndef MLFLOW_FCGI_CFASTCGI_SHIM_H
+#define MLFLOW_FCGI_CFASTCGI_SHIM_H
+#include <fcgiapp.h>
+#endif
