@@ -1,0 +1,132 @@
+/// Writes JSON straight into a byte buffer, in MLflow's dialect: int64 as numbers, NaN and
+/// infinities as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
+///
+/// Callers decide what to omit (unset fields, empty lists). Commas are managed here; it does
+/// not check that objects and arrays are balanced beyond what `finish` needs.
+public struct JSONWriter {
+    public private(set) var bytes: [UInt8] = []
+    /// One flag per open container: true once it holds a member, so the next needs a comma.
+    private var hasMember: [Bool] = []
+
+    public init() { bytes.reserveCapacity(256) }
+
+    public mutating func object(_ body: (inout JSONWriter) -> Void) {
+        beginValue()
+        open(UInt8(ascii: "{"))
+        body(&self)
+        close(UInt8(ascii: "}"))
+    }
+
+    public mutating func array(_ body: (inout JSONWriter) -> Void) {
+        beginValue()
+        open(UInt8(ascii: "["))
+        body(&self)
+        close(UInt8(ascii: "]"))
+    }
+
+    /// Writes `"key":`; the value written next belongs to it.
+    public mutating func key(_ key: String) {
+        beginValue()
+        writeQuoted(key)
+        bytes.append(UInt8(ascii: ":"))
+        pendingKey = true
+    }
+
+    public mutating func string(_ value: String) {
+        beginValue()
+        writeQuoted(value)
+    }
+
+    public mutating func int(_ value: Int64) {
+        beginValue()
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    public mutating func double(_ value: Double) {
+        if value.isNaN {
+            string("NaN")
+        } else if value.isInfinite {
+            string(value > 0 ? "Infinity" : "-Infinity")
+        } else {
+            beginValue()
+            bytes.append(contentsOf: value.description.utf8)
+        }
+    }
+
+    public mutating func bool(_ value: Bool) {
+        beginValue()
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
+    // MARK: - Convenience for object members
+
+    public mutating func field(_ name: String, _ value: String) {
+        key(name)
+        string(value)
+    }
+
+    public mutating func field(_ name: String, _ value: Int64) {
+        key(name)
+        int(value)
+    }
+
+    public mutating func field(_ name: String, _ value: Bool) {
+        key(name)
+        bool(value)
+    }
+
+    /// Writes `name: [...]` only when `items` is not empty, as MLflow omits empty lists.
+    public mutating func list<T>(_ name: String, _ items: [T], _ write: (inout JSONWriter, T) -> Void) {
+        if items.isEmpty { return }
+        key(name)
+        array { writer in
+            for item in items { write(&writer, item) }
+        }
+    }
+
+    // MARK: - Internals
+
+    private var pendingKey = false
+
+    private mutating func beginValue() {
+        if pendingKey {
+            pendingKey = false
+            return
+        }
+        if let last = hasMember.indices.last {
+            if hasMember[last] { bytes.append(UInt8(ascii: ",")) }
+            hasMember[last] = true
+        }
+    }
+
+    private mutating func open(_ bracket: UInt8) {
+        bytes.append(bracket)
+        hasMember.append(false)
+    }
+
+    private mutating func close(_ bracket: UInt8) {
+        hasMember.removeLast()
+        bytes.append(bracket)
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    private mutating func writeQuoted(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0..<0x20:
+                bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30])
+                bytes.append(Self.hexDigits[Int(byte >> 4)])
+                bytes.append(Self.hexDigits[Int(byte & 0x0F)])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}

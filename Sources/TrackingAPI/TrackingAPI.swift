@@ -1,0 +1,107 @@
+import MLflowCore
+import TrackingStore
+
+/// The MLflow tracking REST API over a `TrackingStore`: routes a request, decodes its fields,
+/// runs the handler and encodes the answer or the error.
+///
+/// Synchronous, and used by one thread at a time (like its store); a server runs one per
+/// thread. It knows nothing of sockets or FastCGI. Every failure becomes MLflow's error JSON:
+/// client mistakes are 4xx, a busy database is 503, and nothing escapes as a crash.
+public final class TrackingAPI {
+    /// The version `/version` reports: the MLflow release whose API this server follows.
+    public static let mlflowVersion = "3.18.0"
+    /// Bodies larger than this are refused before parsing.
+    public static let maxBodyBytes = 16 * 1024 * 1024
+
+    let store: any TrackingStore
+    private let urlPrefix: String
+    private var router = Router()
+
+    /// - Parameter urlPrefix: where the API is mounted (`/mlflow`), stripped from request
+    ///   paths that start with it; `""` or `/` for the root.
+    public init(store: any TrackingStore, urlPrefix: String = "") {
+        self.store = store
+        var prefix = urlPrefix
+        while prefix.hasSuffix("/") { prefix.removeLast() }
+        if !prefix.isEmpty, !prefix.hasPrefix("/") { prefix = "/" + prefix }
+        self.urlPrefix = prefix
+        registerServerRoutes(&router)
+        registerExperimentRoutes(&router)
+        registerRunRoutes(&router)
+        registerMetricRoutes(&router)
+    }
+
+    public func handle(_ request: APIRequest) -> APIResponse {
+        let path = routedPath(request.path)
+        do {
+            switch router.match(method: request.method, path: path) {
+            case .found(.raw(let handler)):
+                return try handler(request)
+            case .found(.rpc(let handler)):
+                return .json(try handler(try fields(of: request, path: path)))
+            case .methodNotAllowed(let allowed):
+                var response = Self.error(MLflowError(.badRequest, "The method \(request.method) is not allowed for \(path)."), status: 405)
+                response.headers.append(("Allow", allowed.joined(separator: ", ")))
+                return response
+            case .notFound:
+                return Self.error(MLflowError(.endpointNotFound, "No API endpoint at \(path)."))
+            }
+        } catch let error as MLflowError {
+            return Self.error(error)
+        } catch {
+            return Self.error(MLflowError(.internalError, "Unexpected error: \(error)"))
+        }
+    }
+
+    /// The error JSON with the code's status (or `status` when given).
+    static func error(_ error: MLflowError, status: Int? = nil) -> APIResponse {
+        APIResponse(status: status ?? error.code.httpStatus, headers: [("Content-Type", "application/json")], body: JSONWriter.errorBody(error))
+    }
+
+    private func routedPath(_ path: String) -> String {
+        guard !urlPrefix.isEmpty, path.hasPrefix(urlPrefix) else { return path }
+        let rest = path.dropFirst(urlPrefix.count)
+        if rest.isEmpty { return "/" }
+        return rest.hasPrefix("/") ? String(rest) : path
+    }
+
+    /// GET reads the query string (or, without one, a JSON body); other methods need a JSON body.
+    private func fields(of request: APIRequest, path: String) throws -> RequestFields {
+        if request.bodyTooLarge {
+            throw MLflowError(.invalidParameterValue, "The request body is larger than \(Self.maxBodyBytes) bytes.")
+        }
+        if request.method == "GET" || request.method == "HEAD" {
+            if !request.query.isEmpty { return .query(URLDecoding.queryPairs(request.query)) }
+            return try jsonFields(request.body)
+        }
+        guard let contentType = request.contentType, Self.isJSON(contentType) else {
+            throw MLflowError(.invalidParameterValue, "Bad Request. Content-Type must be one of ['application/json']")
+        }
+        if path.hasSuffix("/runs/log-batch"), request.body.count > Limits.maxBatchRequestBytes {
+            throw MLflowError(
+                .invalidParameterValue,
+                "Batched logging API requests must be at most \(Limits.maxBatchRequestBytes) bytes, got a request of size \(request.body.count).")
+        }
+        return try jsonFields(request.body)
+    }
+
+    private func jsonFields(_ body: [UInt8]) throws -> RequestFields {
+        if body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return .query([]) }
+        do {
+            return try .json(try JSONParser.parse(body))
+        } catch let error as JSONParseError {
+            throw MLflowError(.invalidParameterValue, "Malformed JSON request body at byte \(error.offset): \(error.reason).")
+        }
+    }
+
+    private static func isJSON(_ contentType: String) -> Bool {
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters() } ?? ""
+        return mediaType.lowercased() == "application/json"
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingCharacters() -> String {
+        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
+}

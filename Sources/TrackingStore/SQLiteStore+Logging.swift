@@ -1,0 +1,154 @@
+import MLflowCore
+
+extension SQLiteStore {
+    public func logBatch(runID: String, metrics: [Metric], params: [Param], tags: [RunTag]) throws {
+        try Validation.batchSize(metrics: metrics.count, params: params.count, tags: tags.count)
+        let params = try params.map(Validation.param)
+        try Validation.uniqueParamKeys(params)
+        let metrics = try metrics.map(Validation.metric)
+        let tags = try tags.map(Validation.runTag)
+        try write {
+            let run = try activeRun(runID)
+            let conflicts = try insertParams(runKey: run.key, params)
+            if !conflicts.isEmpty {
+                let listed = conflicts.map { "{'key': '\($0.key)', 'old_value': '\($0.old)', 'new_value': '\($0.new)'}" }
+                throw MLflowError(
+                    .invalidParameterValue,
+                    "Changing param values is not allowed. Params were already logged='[\(listed.joined(separator: ", "))]' for run ID='\(runID)'.")
+            }
+            for metric in metrics { try insertMetric(runKey: run.key, metric) }
+            for tag in tags { try upsertTag(runKey: run.key, tag) }
+        }
+    }
+
+    public func logParam(runID: String, param: Param) throws {
+        let param = try Validation.param(param)
+        try write {
+            let run = try activeRun(runID)
+            if let conflict = try insertParams(runKey: run.key, [param]).first {
+                throw MLflowError(
+                    .invalidParameterValue,
+                    "Changing param values is not allowed. Param with key='\(conflict.key)' was already logged with value='\(conflict.old)' for run ID='\(runID)'. Attempted logging new value '\(conflict.new)'.")
+            }
+        }
+    }
+
+    public func deleteTag(runID: String, key: String) throws {
+        if key.isEmpty { throw MLflowError.missingParameter("key") }
+        try write {
+            let run = try activeRun(runID)
+            if try db.run("DELETE FROM tags WHERE run_key = ? AND key = ?", [.integer(run.key), .text(key)]) == 0 {
+                throw MLflowError(.resourceDoesNotExist, "No tag with name: \(key) in run with id \(runID)")
+            }
+        }
+    }
+
+    public func logInputs(runID: String, datasets: [DatasetInput]) throws {
+        for input in datasets { try Self.validate(input) }
+        try write {
+            let run = try activeRun(runID)
+            for input in datasets {
+                let datasetKey = try datasetKey(experimentKey: run.experimentID, input.dataset)
+                try db.run(
+                    """
+                    INSERT OR IGNORE INTO run_inputs (run_key, dataset_key, position)
+                    VALUES (?, ?, (SELECT COUNT(*) FROM run_inputs WHERE run_key = ?))
+                    """, [.integer(run.key), .integer(datasetKey), .integer(run.key)])
+                for tag in input.tags {
+                    try db.run(
+                        "INSERT INTO run_input_tags (run_key, dataset_key, key, value) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value",
+                        [.integer(run.key), .integer(datasetKey), .text(tag.key), .text(tag.value)])
+                }
+            }
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// Inserts new params; answers the keys already logged with a different value.
+    private func insertParams(runKey: Int64, _ params: [Param]) throws -> [(key: String, old: String, new: String)] {
+        var conflicts: [(key: String, old: String, new: String)] = []
+        for param in params {
+            let inserted = try db.run(
+                "INSERT INTO params (run_key, key, value) VALUES (?, ?, ?) ON CONFLICT (run_key, key) DO NOTHING",
+                [.integer(runKey), .text(param.key), .text(param.value)])
+            if inserted == 0,
+                let old = try db.first("SELECT value FROM params WHERE run_key = ? AND key = ?", [.integer(runKey), .text(param.key)], { $0.text(0) }),
+                old != param.value
+            {
+                conflicts.append((param.key, old, param.value))
+            }
+        }
+        return conflicts
+    }
+
+    /// Appends a point to the history (an identical point is a no-op) and moves the latest
+    /// value forward when the point ranks higher by (step, timestamp, value).
+    private func insertMetric(runKey: Int64, _ metric: Metric) throws {
+        let isNaN = metric.value.isNaN
+        let bindings: [SQLValue] = [
+            .integer(runKey), .text(metric.key), .integer(metric.timestamp), .integer(metric.step),
+            .real(isNaN ? 0 : metric.value), .integer(isNaN ? 1 : 0),
+        ]
+        try db.run("INSERT OR IGNORE INTO metrics (run_key, key, timestamp, step, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)", bindings)
+        try db.run(
+            """
+            INSERT INTO latest_metrics (run_key, key, timestamp, step, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (run_key, key) DO UPDATE SET
+                step = excluded.step, timestamp = excluded.timestamp, value = excluded.value, is_nan = excluded.is_nan
+            WHERE (excluded.step, excluded.timestamp, excluded.value) > (step, timestamp, value)
+            """, bindings)
+    }
+
+    private func datasetKey(experimentKey: Int64, _ dataset: Dataset) throws -> Int64 {
+        let identity: [SQLValue] = [.integer(experimentKey), .text(dataset.name), .text(dataset.digest)]
+        if let key = try db.first("SELECT dataset_key FROM datasets WHERE experiment_id = ? AND name = ? AND digest = ?", identity, { $0.int64(0) }) {
+            return key
+        }
+        try db.run(
+            "INSERT INTO datasets (experiment_id, name, digest, source_type, source, schema, profile) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            identity + [
+                .text(dataset.sourceType), .text(dataset.source),
+                dataset.schema.map(SQLValue.text) ?? .null, dataset.profile.map(SQLValue.text) ?? .null,
+            ])
+        return db.lastInsertRowID
+    }
+
+    private static func validate(_ input: DatasetInput) throws {
+        let dataset = input.dataset
+        if dataset.name.isEmpty { throw MLflowError.missingParameter("dataset.name") }
+        if dataset.digest.isEmpty { throw MLflowError.missingParameter("dataset.digest") }
+        try Validation.maxLength(dataset.name, Limits.maxDatasetNameLength, what: "'dataset.name'")
+        try Validation.maxLength(dataset.digest, Limits.maxDatasetDigestLength, what: "'dataset.digest'")
+        try Validation.maxLength(dataset.source, Limits.maxDatasetSourceLength, what: "'dataset.source'")
+        try Validation.maxLength(dataset.schema ?? "", Limits.maxDatasetSchemaLength, what: "'dataset.schema'")
+        try Validation.maxLength(dataset.profile ?? "", Limits.maxDatasetProfileLength, what: "'dataset.profile'")
+        for tag in input.tags {
+            if tag.key.isEmpty { throw MLflowError.missingParameter("tags.key") }
+            try Validation.maxLength(tag.key, Limits.maxInputTagKeyLength, what: "'input tag key'")
+            try Validation.maxLength(tag.value, Limits.maxInputTagValueLength, what: "'input tag value'")
+        }
+    }
+
+    public func metricHistory(runID: String, key: String, maxResults: Int?, pageToken: String?) throws -> Page<Metric> {
+        if let maxResults, maxResults <= 0 {
+            throw MLflowError.invalidValue("max_results", "\(maxResults)", "max_results must be a positive integer.")
+        }
+        let offset = try PageToken.offset(from: pageToken)
+        return try read {
+            guard let run = try runRecord(runID) else { return Page(items: [], nextPageToken: nil) }
+            // One row beyond the page tells whether another page exists.
+            let limit = maxResults.map { Int64($0) + 1 } ?? -1
+            var points: [Metric] = []
+            try db.query(
+                "SELECT timestamp, step, value, is_nan FROM metrics WHERE run_key = ? AND key = ? ORDER BY timestamp, step, value LIMIT ? OFFSET ?",
+                [.integer(run.key), .text(key), .integer(limit), .integer(Int64(offset))]
+            ) { row in
+                points.append(Metric(key: key, value: row.int64(3) != 0 ? .nan : row.double(2), timestamp: row.int64(0), step: row.int64(1)))
+            }
+            guard let maxResults, points.count > maxResults else { return Page(items: points, nextPageToken: nil) }
+            points.removeLast()
+            return Page(items: points, nextPageToken: PageToken.encode(offset: offset + maxResults))
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import MLflowCore
+
+/// How hard SQLite works to keep a commit: `PRAGMA synchronous` under WAL.
+///
+/// `.full` syncs the WAL on every commit, so an acknowledged write survives a power loss;
+/// `.normal` survives a killed process but may lose the last commits when the machine dies.
+public enum Durability: String, Sendable, CaseIterable {
+    case full, normal
+}
+
+/// Settings for opening a `SQLiteStore`.
+public struct SQLiteStoreConfiguration: Sendable {
+    public var path: String
+    public var durability: Durability
+    public var busyTimeoutMilliseconds: Int32
+
+    public init(path: String, durability: Durability = .full, busyTimeoutMilliseconds: Int32 = 10_000) {
+        self.path = path
+        self.durability = durability
+        self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
+    }
+}
+
+/// The SQLite implementation of `TrackingStore`: one connection, WAL mode, every write in a
+/// `BEGIN IMMEDIATE` transaction, statements prepared once and cached.
+///
+/// Several instances (threads, processes) may share one file. An instance itself is not
+/// thread-safe. It does not serve artifacts or know about HTTP.
+public final class SQLiteStore: TrackingStore {
+    let db: SQLiteConnection
+    let clock: @Sendable () -> Int64
+
+    /// Opens the database, switching it to WAL and applying pending migrations.
+    public init(_ configuration: SQLiteStoreConfiguration, clock: @escaping @Sendable () -> Int64 = SQLiteStore.nowMilliseconds) throws {
+        self.clock = clock
+        do {
+            db = try SQLiteConnection(path: configuration.path, busyTimeoutMilliseconds: configuration.busyTimeoutMilliseconds)
+            try db.execute("PRAGMA journal_mode = WAL")
+            try db.execute("PRAGMA synchronous = \(configuration.durability.rawValue.uppercased())")
+            try db.execute("PRAGMA foreign_keys = OFF")
+            try Schema.migrate(db, now: clock())
+        } catch let error as SQLiteError {
+            throw error.asMLflowError
+        }
+    }
+
+    /// Milliseconds since the Unix epoch.
+    @Sendable public static func nowMilliseconds() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+    }
+
+    /// Runs `body` in a write transaction, translating SQLite failures.
+    func write<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try db.writeTransaction(body)
+        } catch let error as SQLiteError {
+            throw error.asMLflowError
+        }
+    }
+
+    /// Runs `body` in a read transaction, translating SQLite failures.
+    func read<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try db.readTransaction(body)
+        } catch let error as SQLiteError {
+            throw error.asMLflowError
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import MLflowCore
+
+/// The operations the tracking API needs from storage, in MLflow's terms.
+///
+/// Implementations enforce the rules that depend on stored state (lifecycle checks, param
+/// conflicts, name uniqueness, latest-metric bookkeeping) and throw `MLflowError` only.
+/// Stateless input rules (key syntax, lengths, batch sizes) are checked by callers through
+/// `Validation`, but implementations must still never store an invalid value.
+/// An instance is used by one thread at a time.
+public protocol TrackingStore: AnyObject {
+    func createExperiment(name: String, artifactLocation: String?, tags: [ExperimentTag]) throws -> String
+    func experiment(id: String) throws -> Experiment
+    func experiment(named name: String) throws -> Experiment
+    func renameExperiment(id: String, newName: String) throws
+    func deleteExperiment(id: String) throws
+    func restoreExperiment(id: String) throws
+    func setExperimentTag(id: String, tag: ExperimentTag) throws
+    func deleteExperimentTag(id: String, key: String) throws
+
+    func createRun(_ request: NewRun) throws -> Run
+    func run(id: String) throws -> Run
+    func updateRun(id: String, status: RunStatus?, endTime: Int64?, runName: String?) throws -> RunInfo
+    func deleteRun(id: String) throws
+    func restoreRun(id: String) throws
+
+    /// Applies params, then metrics, then tags in one transaction; all or nothing.
+    func logBatch(runID: String, metrics: [Metric], params: [Param], tags: [RunTag]) throws
+    /// One param, with the single-param wording of a conflicting value.
+    func logParam(runID: String, param: Param) throws
+    func deleteTag(runID: String, key: String) throws
+    func logInputs(runID: String, datasets: [DatasetInput]) throws
+
+    /// A metric's points in (timestamp, step, value) order. `maxResults` nil means all.
+    func metricHistory(runID: String, key: String, maxResults: Int?, pageToken: String?) throws -> Page<Metric>
+}
+
+/// What `createRun` needs; unset fields take MLflow's defaults.
+public struct NewRun: Sendable {
+    public var experimentID: String
+    public var userID: String
+    public var runName: String?
+    public var startTime: Int64
+    public var tags: [RunTag]
+
+    public init(experimentID: String, userID: String = "", runName: String? = nil, startTime: Int64 = 0, tags: [RunTag] = []) {
+        self.experimentID = experimentID
+        self.userID = userID
+        self.runName = runName
+        self.startTime = startTime
+        self.tags = tags
+    }
+}
+
+/// One page of results and the token for the next page (nil on the last page).
+public struct Page<Item> {
+    public var items: [Item]
+    public var nextPageToken: String?
+
+    public init(items: [Item], nextPageToken: String?) {
+        self.items = items
+        self.nextPageToken = nextPageToken
+    }
+}
