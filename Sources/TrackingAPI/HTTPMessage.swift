@@ -43,3 +43,16 @@ public struct APIResponse: Sendable {
         APIResponse(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array(text.utf8))
     }
 }
+
+extension APIRequest {
+    /// A request from the raw `REQUEST_URI` a web server relays: the path is split from the
+    /// query string and percent-decoded.
+    public init(method: String, requestURI: String, contentType: String?, body: [UInt8], bodyTooLarge: Bool = false) {
+        let parts = requestURI.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        self.init(
+            method: method,
+            path: URLDecoding.percentDecoded(parts.first ?? "", plusIsSpace: false),
+            query: parts.count > 1 ? String(parts[1]) : "",
+            contentType: contentType, body: body, bodyTooLarge: bodyTooLarge)
+    }
+}

@@ -1,0 +1,179 @@
+import CFastCGI
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Serves FastCGI requests on a listening socket with a fixed pool of threads, each looping
+/// wait → accept → read request → handle → respond, using libfcgi for the protocol.
+///
+/// Each thread builds its own handler (so a handler may own a database connection) and owns
+/// one heap-allocated `FCGX_Request`. Threads wait in epoll (`EPOLLEXCLUSIVE`, so one thread
+/// wakes per connection) and accept without blocking; `stop()` wakes them through a pipe,
+/// lets requests in progress finish, and `run()` returns. It does not install signal
+/// handlers: the caller decides which signals mean stop.
+public final class FastCGIServer: Sendable {
+    public typealias Handler = (FastCGIRequest) -> FastCGIResponse
+
+    private let socket: ListeningSocket
+    private let threadCount: Int
+    private let maxBodyBytes: Int
+    private let makeHandler: @Sendable () throws -> Handler
+    private let log: @Sendable (String) -> Void
+    private let stopPipe: (read: Int32, write: Int32)
+    private let runningThreads = Atomic<Int>(0)
+
+    public init(
+        socket: ListeningSocket, threads: Int, maxBodyBytes: Int,
+        log: @escaping @Sendable (String) -> Void,
+        makeHandler: @escaping @Sendable () throws -> Handler
+    ) throws {
+        self.socket = socket
+        self.threadCount = max(1, threads)
+        self.maxBodyBytes = maxBodyBytes
+        self.makeHandler = makeHandler
+        self.log = log
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0, fcntl(fds[0], F_SETFD, FD_CLOEXEC) == 0, fcntl(fds[1], F_SETFD, FD_CLOEXEC) == 0 else { throw SocketError.system("pipe") }
+        stopPipe = (fds[0], fds[1])
+        FCGX_Init()
+    }
+
+    /// Starts the threads, calls `waitForStop` (which returns when it is time to stop), then
+    /// stops and waits until the threads have finished their requests, or until
+    /// `graceSeconds` have passed (threads pinned to kept-alive connections).
+    public func run(graceSeconds: Double = 30, waitForStop: () -> Void) throws {
+        var threads: [pthread_t] = []
+        for index in 0..<threadCount {
+            let box = Unmanaged.passRetained(ThreadContext(server: self, index: index))
+            var thread = pthread_t()
+            let rc = pthread_create(&thread, nil, { raw in
+                let context = Unmanaged<ThreadContext>.fromOpaque(raw!).takeRetainedValue()
+                context.server.threadMain(context.index)
+                return nil
+            }, box.toOpaque())
+            guard rc == 0 else {
+                box.release()
+                throw SocketError("cannot start thread \(index): error \(rc)")
+            }
+            runningThreads.add(1, ordering: .sequentiallyConsistent)
+            threads.append(thread)
+        }
+        waitForStop()
+        stop()
+        var waited = 0.0
+        while runningThreads.load(ordering: .sequentiallyConsistent) > 0, waited < graceSeconds {
+            usleep(10_000)
+            waited += 0.01
+        }
+        if runningThreads.load(ordering: .sequentiallyConsistent) == 0 {
+            for thread in threads { pthread_join(thread, nil) }
+        } else {
+            log("stopping with \(runningThreads.load(ordering: .sequentiallyConsistent)) threads still busy after \(graceSeconds) s")
+        }
+    }
+
+    /// Asks every thread to finish its current request and end. Safe from any thread.
+    public func stop() {
+        var byte: UInt8 = 1
+        _ = Glibc.write(stopPipe.write, &byte, 1)
+    }
+
+    private final class ThreadContext {
+        let server: FastCGIServer
+        let index: Int
+        init(server: FastCGIServer, index: Int) {
+            self.server = server
+            self.index = index
+        }
+    }
+
+    private func threadMain(_ index: Int) {
+        defer { runningThreads.subtract(1, ordering: .sequentiallyConsistent) }
+        let handler: Handler
+        do {
+            handler = try makeHandler()
+        } catch {
+            log("thread \(index) could not start: \(error)")
+            stop()
+            return
+        }
+        guard let waiter = ConnectionWaiter(listenFD: socket.fd, stopFD: stopPipe.read) else {
+            log("thread \(index): epoll setup failed: \(String(cString: strerror(errno)))")
+            stop()
+            return
+        }
+        defer { waiter.close() }
+        let request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
+        defer { request.deallocate() }
+        FCGX_InitRequest(request, -1, 0)
+        while case .connection(let fd) = waiter.next() {
+            serve(connection: fd, request, handler, stopFD: stopPipe.read)
+        }
+    }
+
+    /// Serves every request the web server sends on one connection (one, unless it asked to
+    /// keep the connection), then closes it.
+    private func serve(connection fd: Int32, _ request: UnsafeMutablePointer<FCGX_Request>, _ handler: Handler, stopFD: Int32) {
+        // libfcgi reads from `ipcFd` when it is set instead of accepting itself; a kept
+        // connection stops FCGX_Accept_r from closing the descriptor we hand it.
+        request.pointee.ipcFd = fd
+        request.pointee.keepConnection = 1
+        while FCGX_Accept_r(request) >= 0 {
+            let response = handler(readRequest(request))
+            write(response, to: request)
+            FCGX_Finish_r(request)
+            if request.pointee.ipcFd < 0 || isReadable(stopFD) { break }
+        }
+        if request.pointee.ipcFd >= 0 { FCGX_Free(request, 1) }
+    }
+
+    private func readRequest(_ request: UnsafeMutablePointer<FCGX_Request>) -> FastCGIRequest {
+        func param(_ name: String) -> String? {
+            FCGX_GetParam(name, request.pointee.envp).map { String(cString: $0) }
+        }
+        let method = param("REQUEST_METHOD") ?? "GET"
+        var uri = param("REQUEST_URI") ?? ""
+        if uri.isEmpty {
+            uri = (param("SCRIPT_NAME") ?? "") + (param("PATH_INFO") ?? "")
+            if let query = param("QUERY_STRING"), !query.isEmpty { uri += "?" + query }
+        }
+        // The whole body is always read, even one too large to keep: libfcgi requires it.
+        var body: [UInt8] = []
+        var tooLarge = false
+        var chunk = [CChar](repeating: 0, count: 65536)
+        while true {
+            let count = Int(FCGX_GetStr(&chunk, Int32(chunk.count), request.pointee.in))
+            if count <= 0 { break }
+            if !tooLarge {
+                if body.count + count > maxBodyBytes {
+                    tooLarge = true
+                    body = []
+                } else {
+                    chunk.withUnsafeBytes { body.append(contentsOf: $0.prefix(count)) }
+                }
+            }
+        }
+        return FastCGIRequest(method: method, requestURI: uri, contentType: param("CONTENT_TYPE"), body: body, bodyTooLarge: tooLarge)
+    }
+
+    private func write(_ response: FastCGIResponse, to request: UnsafeMutablePointer<FCGX_Request>) {
+        let isHead = FCGX_GetParam("REQUEST_METHOD", request.pointee.envp).map { String(cString: $0) } == "HEAD"
+        var head = "Status: \(response.status) \(HTTPStatus.reason(response.status))\r\n"
+        for (name, value) in response.headers { head += "\(name): \(value)\r\n" }
+        head += "Content-Length: \(response.body.count)\r\n\r\n"
+        var bytes = Array(head.utf8)
+        if !isHead { bytes += response.body }
+        bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                _ = FCGX_PutStr(chars.baseAddress, Int32(chars.count), request.pointee.out)
+            }
+        }
+    }
+
+    private func isReadable(_ fd: Int32) -> Bool {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&poller, 1, 0) > 0
+    }
+}

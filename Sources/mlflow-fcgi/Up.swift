@@ -1,0 +1,176 @@
+import ArgumentParser
+import FastCGIServer
+import Foundation
+import TrackingStore
+
+/// `mlflow-fcgi up`: a complete local stack in the foreground — nginx on 127.0.0.1 in front
+/// of a supervised pool of workers sharing one socket and one SQLite database.
+///
+/// Workers that die are restarted; Ctrl-C or TERM stops everything. It is meant for a
+/// laptop or a single host; production set-ups run nginx and the workers as services
+/// (`deploy/`).
+struct Up: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run nginx and a pool of workers on 127.0.0.1 (stop with Ctrl-C).")
+
+    @Option(help: "Port nginx listens on, on 127.0.0.1 (env MLFLOW_FCGI_PORT).")
+    var port: Int = environment("MLFLOW_FCGI_PORT").flatMap { Int($0) } ?? 5000
+
+    @Option(help: "Address nginx listens on (env MLFLOW_FCGI_HOST).")
+    var host: String = environment("MLFLOW_FCGI_HOST") ?? "127.0.0.1"
+
+    @Option(help: "Data folder: database, socket, logs (env MLFLOW_FCGI_DATA).")
+    var data: String = environment("MLFLOW_FCGI_DATA") ?? "mlflow-data"
+
+    @Option(help: "Worker processes (env MLFLOW_FCGI_WORKERS).")
+    var workers: Int = environment("MLFLOW_FCGI_WORKERS").flatMap { Int($0) } ?? 2
+
+    @Option(help: "Threads per worker (env MLFLOW_FCGI_THREADS).")
+    var threads: Int = environment("MLFLOW_FCGI_THREADS").flatMap { Int($0) } ?? 4
+
+    @Option(help: "URL prefix to mount the API under, e.g. /mlflow (env MLFLOW_FCGI_URL_PREFIX).")
+    var urlPrefix: String = environment("MLFLOW_FCGI_URL_PREFIX") ?? ""
+
+    @Option(help: "nginx configuration template (default: deploy/nginx/nginx.conf.template).")
+    var nginxTemplate: String? = environment("MLFLOW_FCGI_NGINX_TEMPLATE")
+
+    @Option(help: "nginx executable.")
+    var nginx: String = environment("MLFLOW_FCGI_NGINX") ?? "nginx"
+
+    @Option(help: "full or normal (see `serve --help`) (env MLFLOW_FCGI_DURABILITY).")
+    var durability: Durability = environment("MLFLOW_FCGI_DURABILITY").flatMap(Durability.init(rawValue:)) ?? .full
+
+    @Option(help: "Worker log level (env MLFLOW_FCGI_LOG_LEVEL).")
+    var logLevel: String = environment("MLFLOW_FCGI_LOG_LEVEL") ?? "info"
+
+    func validate() throws {
+        if !(1...65535).contains(port) { throw ValidationError("--port must be 1-65535") }
+        if !(1...64).contains(workers) { throw ValidationError("--workers must be 1-64") }
+    }
+
+    func run() throws {
+        let log = Log(threshold: .info, name: "mlflow-fcgi up")
+        StopSignals.block()
+        let dataURL = URL(fileURLWithPath: data).standardizedFileURL
+        let dataPath = dataURL.path
+        for folder in ["", "/run", "/nginx"] {
+            try FileManager.default.createDirectory(atPath: dataPath + folder, withIntermediateDirectories: true)
+        }
+        let database = dataPath + "/mlflow.db"
+        let socketPath = dataPath + "/run/mlflow-fcgi.sock"
+        let prefix = Self.normalizedPrefix(urlPrefix)
+
+        do {
+            _ = try SQLiteStore(SQLiteStoreConfiguration(path: database, durability: durability))
+        } catch {
+            throw CommandError("cannot open database \(database): \(error)")
+        }
+        guard let templatePath = nginxTemplate ?? NginxConfig.defaultTemplatePath() else {
+            throw CommandError("cannot find deploy/nginx/\(NginxConfig.templateName); pass --nginx-template")
+        }
+        let config = try NginxConfig.render(
+            template: try String(contentsOfFile: templatePath, encoding: .utf8),
+            listen: "\(host):\(port)", socket: socketPath, location: prefix + "/", data: dataPath)
+        let configPath = dataPath + "/nginx/nginx.conf"
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+
+        let socket = try ListeningSocket.unix(path: socketPath, mode: 0o660)
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let workerArguments = [
+            executable, "serve", "--database", database, "--threads", String(threads),
+            "--url-prefix", prefix, "--durability", durability.rawValue, "--log-level", logLevel,
+        ]
+        var pool = try (0..<workers).map { index in
+            try ChildProcess.spawn(workerArguments, name: "worker \(index + 1)", stdinFD: socket.fd)
+        }
+        let nginxProcess = try ChildProcess.spawn(
+            [nginx, "-c", configPath, "-p", dataPath + "/nginx/", "-e", dataPath + "/nginx/error.log"], name: "nginx")
+
+        var stopReason: String? = nil
+        if !Self.waitForPort(host: host, port: port, seconds: 15, alive: { Self.isRunning(nginxProcess.pid) }) {
+            stopReason = "nginx did not start listening on \(host):\(port); see \(dataPath)/nginx/error.log"
+        } else {
+            // Unbuffered, so a parent reading our stdout sees it at once.
+            let banner = """
+                mlflow-fcgi is serving on http://\(host):\(port)\(prefix)
+                export MLFLOW_TRACKING_URI=http://\(host):\(port)\(prefix)
+                data: \(dataPath)  (Ctrl-C to stop)
+
+                """
+            FileHandle.standardOutput.write(Data(banner.utf8))
+        }
+
+        var restarts: [Double] = []
+        while stopReason == nil {
+            if let signal = StopSignals.wait(timeoutSeconds: 0.2) {
+                log(.info, "signal \(signal): stopping")
+                break
+            }
+            while case let pid = waitpid(-1, nil, WNOHANG), pid > 0 {
+                if pid == nginxProcess.pid {
+                    stopReason = "nginx exited; see \(dataPath)/nginx/error.log"
+                } else if let index = pool.firstIndex(where: { $0.pid == pid }) {
+                    let now = Date().timeIntervalSince1970
+                    restarts = restarts.filter { now - $0 < 10 } + [now]
+                    if restarts.count > 10 * workers {
+                        stopReason = "workers keep dying (more than \(10 * workers) restarts in 10 s)"
+                    } else {
+                        log(.warning, "\(pool[index].name) (pid \(pid)) exited; restarting it")
+                        pool[index] = try ChildProcess.spawn(workerArguments, name: pool[index].name, stdinFD: socket.fd)
+                    }
+                }
+            }
+        }
+        Self.stop(nginx: nginxProcess, workers: pool)
+        if let stopReason {
+            log(.error, stopReason)
+            throw ExitCode(1)
+        }
+    }
+
+    /// `/mlflow/` → `/mlflow`; `/` or empty → empty.
+    static func normalizedPrefix(_ prefix: String) -> String {
+        var trimmed = prefix
+        while trimmed.hasSuffix("/") { trimmed.removeLast() }
+        if !trimmed.isEmpty, !trimmed.hasPrefix("/") { trimmed = "/" + trimmed }
+        return trimmed
+    }
+
+    /// nginx stops gracefully on QUIT, workers on TERM; whatever is left after 10 s is killed.
+    private static func stop(nginx: ChildProcess, workers: [ChildProcess]) {
+        nginx.signal(SIGQUIT)
+        for worker in workers { worker.signal(SIGTERM) }
+        var remaining = Set(workers.map(\.pid) + [nginx.pid])
+        let deadline = Date().addingTimeInterval(10)
+        while !remaining.isEmpty, Date() < deadline {
+            for pid in remaining where waitpid(pid, nil, WNOHANG) != 0 { remaining.remove(pid) }
+            usleep(20_000)
+        }
+        for pid in remaining {
+            kill(pid, SIGKILL)
+            waitpid(pid, nil, 0)
+        }
+    }
+
+    private static func isRunning(_ pid: pid_t) -> Bool {
+        kill(pid, 0) == 0 && waitpid(pid, nil, WNOHANG) == 0
+    }
+
+    private static func waitForPort(host: String, port: Int, seconds: Double, alive: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if !alive() { return false }
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(port).bigEndian
+            inet_pton(AF_INET, host, &address.sin_addr)
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            close(fd)
+            if connected == 0 { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+}
