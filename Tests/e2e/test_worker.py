@@ -1,0 +1,202 @@
+"""The worker process on its own, spoken to over FastCGI without a web server: socket
+handling, parameters as nginx and Apache send them, graceful stop, and refusing to start
+when it must not."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+import fastcgi_client as fcgi
+from conftest import BINARY, free_port
+
+START_TIMEOUT_S = 10.0
+
+
+def wait_connectable(address, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"worker exited with {proc.returncode}: {proc.stderr.read().decode(errors='replace')}")
+        family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            try:
+                s.connect(address)
+                return
+            except OSError:
+                time.sleep(0.05)
+    raise AssertionError("worker did not start listening")
+
+
+def start_worker(tmp_path: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(BINARY), "serve", "--database", str(tmp_path / "mlflow.db"), "--threads", "2", *args],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> int:
+    if proc.poll() is None:
+        proc.send_signal(sig)
+    try:
+        return proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+@pytest.fixture
+def worker(tmp_path):
+    sock = str(tmp_path / "w.sock")
+    proc = start_worker(tmp_path, "--socket", sock)
+    wait_connectable(sock, proc)
+    yield sock, proc
+    stop(proc)
+
+
+def test_answers_over_a_unix_socket(worker):
+    sock, _ = worker
+    response = fcgi.request(sock, "GET", "/api/2.0/mlflow/experiments/get?experiment_id=0")
+    assert response.status == 200
+    assert json.loads(response.body)["experiment"]["name"] == "Default"
+    assert response.headers["content-type"] == "application/json"
+
+
+def test_routes_apache_style_parameters_without_request_uri(worker):
+    """mod_fcgid-like: no REQUEST_URI, the path split into SCRIPT_NAME and PATH_INFO."""
+    sock, _ = worker
+    connection = fcgi.Connection(sock)
+    params = fcgi.cgi_params("GET", "/x")
+    del params["REQUEST_URI"]
+    params.update(SCRIPT_NAME="/api/2.0/mlflow", PATH_INFO="/experiments/get", QUERY_STRING="experiment_id=0")
+    connection.begin(params)
+    response = connection.finish()
+    assert response.status == 200, response.body
+
+
+def test_posts_a_json_body(worker):
+    sock, _ = worker
+    body = json.dumps({"name": "worker-posted"}).encode()
+    response = fcgi.request(sock, "POST", "/api/2.0/mlflow/experiments/create", body, "application/json")
+    assert response.status == 200
+    assert json.loads(response.body)["experiment_id"]
+
+
+def test_a_request_in_flight_finishes_after_sigterm(worker, tmp_path):
+    sock, proc = worker
+    body = json.dumps({"name": "created-while-stopping"}).encode()
+    connection = fcgi.Connection(sock)
+    connection.begin(fcgi.cgi_params("POST", "/api/2.0/mlflow/experiments/create", "application/json", len(body)))
+    connection.send_body(body[:5])
+    time.sleep(0.3)  # the worker thread is now reading this request's body
+    proc.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    connection.send_body(body[5:])
+    response = connection.finish()
+    assert response.status == 200
+    assert proc.wait(timeout=10) == 0
+    with sqlite3.connect(tmp_path / "mlflow.db") as db:
+        assert db.execute("SELECT count(*) FROM experiments WHERE name = 'created-while-stopping'").fetchone() == (1,)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGUSR1])
+def test_idle_worker_stops_on_signal(worker, sig):
+    _, proc = worker
+    assert stop(proc, sig) == 0
+
+
+def test_refuses_a_socket_another_worker_serves(worker, tmp_path):
+    sock, _ = worker
+    second = start_worker(tmp_path, "--socket", sock)
+    assert second.wait(timeout=10) != 0
+    assert "another mlflow-fcgi process" in second.stderr.read().decode()
+    # The first worker still answers on its socket.
+    assert fcgi.request(sock, "GET", "/health").status == 200
+
+
+def test_replaces_a_stale_socket_file(tmp_path):
+    sock = str(tmp_path / "stale.sock")
+    first = start_worker(tmp_path, "--socket", sock)
+    wait_connectable(sock, first)
+    first.kill()
+    first.wait()
+    assert os.path.exists(sock)
+    second = start_worker(tmp_path, "--socket", sock)
+    try:
+        wait_connectable(sock, second)
+        assert fcgi.request(sock, "GET", "/health").status == 200
+    finally:
+        stop(second)
+
+
+def test_exits_with_a_message_when_the_database_cannot_be_opened(tmp_path):
+    proc = subprocess.run(
+        [str(BINARY), "serve", "--socket", str(tmp_path / "s.sock"), "--database", str(tmp_path / "no" / "such" / "dir.db")],
+        capture_output=True, timeout=20)
+    assert proc.returncode != 0
+    assert b"cannot open database" in proc.stderr
+
+
+def test_refuses_a_database_from_a_newer_version(tmp_path):
+    db = tmp_path / "mlflow.db"
+    assert subprocess.run([str(BINARY), "migrate", "--database", str(db)], capture_output=True, timeout=20).returncode == 0
+    with sqlite3.connect(db) as connection:
+        connection.execute("PRAGMA user_version = 999")
+    proc = subprocess.run([str(BINARY), "serve", "--socket", str(tmp_path / "s.sock"), "--database", str(db)], capture_output=True, timeout=20)
+    assert proc.returncode != 0
+    assert b"newer than this mlflow-fcgi understands" in proc.stderr
+
+
+def test_listens_on_tcp_loopback(tmp_path):
+    port = free_port()
+    proc = start_worker(tmp_path, "--listen", f"127.0.0.1:{port}")
+    try:
+        wait_connectable(("127.0.0.1", port), proc)
+        assert fcgi.request(("127.0.0.1", port), "GET", "/health").body == b"OK"
+    finally:
+        stop(proc)
+
+
+def test_refuses_a_listen_address_without_host(tmp_path):
+    proc = subprocess.run([str(BINARY), "serve", "--listen", ":5000", "--database", str(tmp_path / "db")], capture_output=True, timeout=20)
+    assert proc.returncode != 0
+    assert b"IPv4 address" in proc.stderr
+
+
+def test_serves_a_socket_inherited_from_spawn_fcgi(tmp_path):
+    """spawn-fcgi -n binds the socket and execs the worker with it as fd 0."""
+    sock = str(tmp_path / "spawned.sock")
+    proc = subprocess.Popen(
+        ["spawn-fcgi", "-n", "-s", sock, "--", str(BINARY), "serve", "--database", str(tmp_path / "mlflow.db")],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_connectable(sock, proc)
+        response = fcgi.request(sock, "GET", "/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default")
+        assert response.status == 200
+    finally:
+        assert stop(proc, signal.SIGUSR1) == 0
+
+
+def test_without_a_socket_and_no_inherited_one_explains_itself(tmp_path):
+    proc = subprocess.run([str(BINARY), "serve", "--database", str(tmp_path / "db")], stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
+    assert proc.returncode != 0
+    assert b"fd 0 is not a listening socket" in proc.stderr
+
+
+def test_url_prefix_is_stripped(tmp_path):
+    sock = str(tmp_path / "p.sock")
+    proc = start_worker(tmp_path, "--socket", sock, "--url-prefix", "/mlflow")
+    try:
+        wait_connectable(sock, proc)
+        response = fcgi.request(sock, "GET", "/mlflow/api/2.0/mlflow/experiments/get?experiment_id=0")
+        assert response.status == 200
+        assert fcgi.request(sock, "GET", "/mlflow/health").body == b"OK"
+    finally:
+        stop(proc)
