@@ -29,11 +29,13 @@ public struct SQLiteStoreConfiguration: Sendable {
 /// thread-safe. It does not serve artifacts or know about HTTP.
 public final class SQLiteStore: TrackingStore {
     let db: SQLiteConnection
+    private let writerLock: WriterLock
     let clock: @Sendable () -> Int64
 
     /// Opens the database, switching it to WAL and applying pending migrations.
     public init(_ configuration: SQLiteStoreConfiguration, clock: @escaping @Sendable () -> Int64 = SQLiteStore.nowMilliseconds) throws {
         self.clock = clock
+        writerLock = WriterLock.forDatabase(configuration.path)
         do {
             db = try SQLiteConnection(path: configuration.path, busyTimeoutMilliseconds: configuration.busyTimeoutMilliseconds)
             try db.execute("PRAGMA journal_mode = WAL")
@@ -53,7 +55,7 @@ public final class SQLiteStore: TrackingStore {
     /// Runs `body` in a write transaction, translating SQLite failures.
     func write<T>(_ body: () throws -> T) throws -> T {
         do {
-            return try db.writeTransaction(body)
+            return try writerLock.withLock { try db.writeTransaction(body) }
         } catch let error as SQLiteError {
             throw error.asMLflowError
         }
