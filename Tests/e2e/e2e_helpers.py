@@ -1,0 +1,82 @@
+"""Helpers shared by the end-to-end tests (imported by conftest.py and the test modules)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import requests
+
+# Client settings for the whole session, before mlflow reads them:
+# - no retries, so that a wrong 5xx (or a dead server) fails a test at once instead of after
+#   minutes of exponential backoff; a bounded timeout for the same reason;
+# - no telemetry and no network besides our own server.
+os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
+os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = "30"
+os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+os.environ["DO_NOT_TRACK"] = "true"
+os.environ.pop("MLFLOW_TRACKING_URI", None)
+os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+os.environ.pop("MLFLOW_EXPERIMENT_NAME", None)
+os.environ.pop("MLFLOW_RUN_ID", None)
+
+import mlflow  # noqa: E402  (after the environment above)
+
+def mlflow_major() -> int:
+    return int(mlflow.__version__.split(".")[0])
+
+
+# Use sparingly: only for client features that exist in one major version only.
+requires_mlflow3 = pytest.mark.skipif(
+    mlflow_major() < 3, reason="the MLflow 2.x client has no such call (3.x-only RPC)"
+)
+
+
+def unique(prefix: str = "e2e") -> str:
+    """A name no other test (or earlier session on the same data) uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+class Api:
+    """Raw HTTP access to /api/2.0/mlflow/... with the `requests` library.
+
+    Every answer is checked to be below 500 (the client would retry a 5xx for minutes)."""
+
+    def __init__(self, base: str):
+        self.base = base.rstrip("/")
+        self.session = requests.Session()
+
+    def url(self, path: str) -> str:
+        if path.startswith("/"):
+            return self.base + path
+        return f"{self.base}/api/2.0/mlflow/{path}"
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        kwargs.setdefault("timeout", 30)
+        r = self.session.request(method, self.url(path), **kwargs)
+        assert r.status_code < 500, f"{method} {path} -> {r.status_code}: {r.text[:500]}"
+        return r
+
+    def get(self, path: str, **params) -> requests.Response:
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, body=None, **kwargs) -> requests.Response:
+        if body is not None:
+            kwargs["json"] = body
+        return self.request("POST", path, **kwargs)
+
+    def ok(self, method: str, path: str, **kwargs) -> dict:
+        r = self.request(method, path, **kwargs)
+        assert r.status_code == 200, f"{method} {path} -> {r.status_code}: {r.text[:500]}"
+        return r.json() if r.content.strip() else {}
+
+
+def error_of(r: requests.Response) -> dict:
+    """The MLflow error JSON of a response (asserts it is one)."""
+    assert "json" in r.headers.get("Content-Type", ""), (
+        f"error answer is not JSON: {r.status_code} {r.headers.get('Content-Type')} {r.text[:300]!r}"
+    )
+    body = r.json()
+    assert isinstance(body, dict) and "error_code" in body and "message" in body, body
+    return body
