@@ -61,6 +61,7 @@ class Stack:
         self.data = workdir / "data"
         self.port = 0
         self.proc: subprocess.Popen | None = None
+        self.left_behind = False
         self.stdout_path = workdir / "up.stdout"
         self.stderr_path = workdir / "up.stderr"
 
@@ -139,7 +140,11 @@ class Stack:
         return False, f"not healthy after {HEALTH_TIMEOUT_S:.0f} s (last: {last})"
 
     def stop(self) -> bool:
-        """SIGTERM, wait up to 10 s, then SIGKILL the whole process group. True if it stopped by itself."""
+        """SIGTERM, wait up to 10 s, then SIGKILL the whole process group.
+
+        True if `up` exited by itself in time; `self.left_behind` then tells whether any process
+        of its group (nginx, workers) was still alive a second after it exited."""
+        self.left_behind = False
         if self.proc is None:
             return True
         graceful = True
@@ -149,6 +154,11 @@ class Stack:
                 self.proc.wait(timeout=STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:
                 graceful = False
+        if graceful:
+            deadline = time.monotonic() + 1.0
+            while self.process_group_alive() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.left_behind = self.process_group_alive()
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)  # leftovers (nginx, workers), if any
         except (ProcessLookupError, PermissionError):
@@ -165,6 +175,8 @@ class Stack:
             return True
         except ProcessLookupError:
             return False
+        except PermissionError:
+            return True
 
     def access_log_size(self) -> int:
         try:
