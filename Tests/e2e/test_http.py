@@ -85,7 +85,7 @@ def test_invalid_json_body_is_400(api):
 
 def test_wrong_json_type_for_string_field_is_400(api):
     # experiment_id is a string field: a JSON number is a parse error on the real server.
-    assert_error(api.post("runs/create", {"experiment_id": 0}), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(api.post("runs/create", {"experiment_id": 1}), 400, "INVALID_PARAMETER_VALUE")
     run_id = new_run(api)
     r = api.post("runs/log-parameter", {"run_id": run_id, "key": "k", "value": 5})
     assert_error(r, 400, "INVALID_PARAMETER_VALUE")
