@@ -29,6 +29,7 @@ public final class TrackingAPI {
         registerExperimentRoutes(&router)
         registerRunRoutes(&router)
         registerMetricRoutes(&router)
+        registerSearchRoutes(&router)
     }
 
     public func handle(_ request: APIRequest) -> APIResponse {

@@ -133,7 +133,7 @@ extension SQLiteStore {
         }
     }
 
-    private func loadExperiment(where condition: String, _ binding: SQLValue) throws -> Experiment? {
+    func loadExperiment(where condition: String, _ binding: SQLValue) throws -> Experiment? {
         guard
             var experiment = try db.first(
                 "SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time FROM experiments WHERE \(condition)",

@@ -49,10 +49,10 @@ extension SQLiteStore {
 
     public func run(id: String) throws -> Run {
         try read {
-            guard let (key, info) = try loadRunInfo(id: id) else { throw MLflowError.runNotFound(id) }
-            return Run(
-                info: info, metrics: try latestMetrics(runKey: key), params: try keyValues("params", runKey: key),
-                tags: try keyValues("tags", runKey: key), datasetInputs: try datasetInputs(runKey: key))
+            guard let record = try runRecord(id), let run = try loadRuns([record.key]).first else {
+                throw MLflowError.runNotFound(id)
+            }
+            return run
         }
     }
 
@@ -68,8 +68,8 @@ extension SQLiteStore {
             if let runName, !runName.isEmpty {
                 try upsertTag(runKey: record.key, RunTag(key: Self.runNameTag, value: runName))
             }
-            guard let (_, info) = try loadRunInfo(id: id) else { throw MLflowError.runNotFound(id) }
-            return info
+            guard let run = try loadRuns([record.key]).first else { throw MLflowError.runNotFound(id) }
+            return run.info
         }
     }
 
@@ -118,60 +118,58 @@ extension SQLiteStore {
         }
     }
 
-    private func loadRunInfo(id: String) throws -> (Int64, RunInfo)? {
-        try db.first(
-            "SELECT run_key, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage FROM runs WHERE run_id = ?",
-            [.text(id)]
+    /// Whole runs (info, latest metrics, params, tags, dataset inputs) for `keys`, in that
+    /// order, with one query per table however many runs are asked for.
+    func loadRuns(_ keys: [Int64]) throws -> [Run] {
+        if keys.isEmpty { return [] }
+        let keyList = SQLValue.text("[" + keys.map(String.init).joined(separator: ",") + "]")
+        let inKeys = "IN (SELECT value FROM json_each(?))"
+        var runs: [Int64: Run] = [:]
+        try db.query(
+            "SELECT run_key, run_id, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage FROM runs WHERE run_key \(inKeys)",
+            [keyList]
         ) { row in
-            (row.int64(0),
-             RunInfo(
-                runID: id, experimentID: String(row.int64(1)), runName: row.text(2), userID: row.text(3),
-                status: RunStatus(rawValue: Int(row.int64(4))) ?? .running, startTime: row.int64(5),
-                endTime: row.optionalInt64(6), artifactURI: row.text(7),
-                lifecycleStage: LifecycleStage(rawValue: row.text(8)) ?? .active))
+            let info = RunInfo(
+                runID: row.text(1), experimentID: String(row.int64(2)), runName: row.text(3), userID: row.text(4),
+                status: RunStatus(rawValue: Int(row.int64(5))) ?? .running, startTime: row.int64(6),
+                endTime: row.optionalInt64(7), artifactURI: row.text(8),
+                lifecycleStage: LifecycleStage(rawValue: row.text(9)) ?? .active)
+            runs[row.int64(0)] = Run(info: info, metrics: [], params: [], tags: [], datasetInputs: [])
         }
-    }
-
-    private func latestMetrics(runKey: Int64) throws -> [Metric] {
-        var metrics: [Metric] = []
-        try db.query("SELECT key, value, is_nan, timestamp, step FROM latest_metrics WHERE run_key = ? ORDER BY key", [.integer(runKey)]) { row in
-            metrics.append(Metric(key: row.text(0), value: row.int64(2) != 0 ? .nan : row.double(1), timestamp: row.int64(3), step: row.int64(4)))
+        try db.query("SELECT run_key, key, value, is_nan, timestamp, step FROM latest_metrics WHERE run_key \(inKeys) ORDER BY run_key, key", [keyList]) { row in
+            runs[row.int64(0)]?.metrics.append(
+                Metric(key: row.text(1), value: row.int64(3) != 0 ? .nan : row.double(2), timestamp: row.int64(4), step: row.int64(5)))
         }
-        return metrics
-    }
-
-    /// Params or tags of a run, ordered by key. `table` is one of two fixed names.
-    private func keyValues(_ table: StaticString, runKey: Int64) throws -> [KeyValue] {
-        var pairs: [KeyValue] = []
-        try db.query("SELECT key, value FROM \(table) WHERE run_key = ? ORDER BY key", [.integer(runKey)]) { row in
-            pairs.append(KeyValue(key: row.text(0), value: row.text(1)))
+        try db.query("SELECT run_key, key, value FROM params WHERE run_key \(inKeys) ORDER BY run_key, key", [keyList]) { row in
+            runs[row.int64(0)]?.params.append(Param(key: row.text(1), value: row.text(2)))
         }
-        return pairs
-    }
-
-    private func datasetInputs(runKey: Int64) throws -> [DatasetInput] {
-        var inputs: [(Int64, DatasetInput)] = []
+        try db.query("SELECT run_key, key, value FROM tags WHERE run_key \(inKeys) ORDER BY run_key, key", [keyList]) { row in
+            runs[row.int64(0)]?.tags.append(RunTag(key: row.text(1), value: row.text(2)))
+        }
+        var inputIndex: [Int64: [Int64: Int]] = [:]  // run_key -> dataset_key -> index in datasetInputs
         try db.query(
             """
-            SELECT d.dataset_key, d.name, d.digest, d.source_type, d.source, d.schema, d.profile
+            SELECT i.run_key, d.dataset_key, d.name, d.digest, d.source_type, d.source, d.schema, d.profile
             FROM run_inputs i JOIN datasets d ON d.dataset_key = i.dataset_key
-            WHERE i.run_key = ? ORDER BY i.position
-            """, [.integer(runKey)]
+            WHERE i.run_key \(inKeys) ORDER BY i.run_key, i.position
+            """, [keyList]
         ) { row in
+            let runKey = row.int64(0)
             let dataset = Dataset(
-                name: row.text(1), digest: row.text(2), sourceType: row.text(3), source: row.text(4),
-                schema: row.optionalText(5), profile: row.optionalText(6))
-            inputs.append((row.int64(0), DatasetInput(tags: [], dataset: dataset)))
+                name: row.text(2), digest: row.text(3), sourceType: row.text(4), source: row.text(5),
+                schema: row.optionalText(6), profile: row.optionalText(7))
+            inputIndex[runKey, default: [:]][row.int64(1)] = runs[runKey]?.datasetInputs.count
+            runs[runKey]?.datasetInputs.append(DatasetInput(tags: [], dataset: dataset))
         }
-        for index in inputs.indices {
-            try db.query(
-                "SELECT key, value FROM run_input_tags WHERE run_key = ? AND dataset_key = ? ORDER BY key",
-                [.integer(runKey), .integer(inputs[index].0)]
-            ) { row in
-                inputs[index].1.tags.append(KeyValue(key: row.text(0), value: row.text(1)))
+        if !inputIndex.isEmpty {
+            try db.query("SELECT run_key, dataset_key, key, value FROM run_input_tags WHERE run_key \(inKeys) ORDER BY run_key, dataset_key, key", [keyList]) { row in
+                let runKey = row.int64(0)
+                if let index = inputIndex[runKey]?[row.int64(1)] {
+                    runs[runKey]?.datasetInputs[index].tags.append(KeyValue(key: row.text(2), value: row.text(3)))
+                }
             }
         }
-        return inputs.map(\.1)
+        return keys.compactMap { runs[$0] }
     }
 
     /// The run name a new run gets: the argument, else the `mlflow.runName` tag, else a

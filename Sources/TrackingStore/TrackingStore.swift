@@ -30,6 +30,9 @@ public protocol TrackingStore: AnyObject {
     func deleteTag(runID: String, key: String) throws
     func logInputs(runID: String, datasets: [DatasetInput]) throws
 
+    func searchRuns(_ request: RunSearchRequest) throws -> Page<Run>
+    func searchExperiments(_ request: ExperimentSearchRequest) throws -> Page<Experiment>
+
     /// A metric's points in (timestamp, step, value) order. `maxResults` nil means all.
     func metricHistory(runID: String, key: String, maxResults: Int?, pageToken: String?) throws -> Page<Metric>
 }
