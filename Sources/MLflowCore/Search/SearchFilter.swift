@@ -40,6 +40,13 @@ public struct FilterClause: Equatable, Sendable {
     public var key: String
     public var comparator: Comparator
     public var value: FilterValue
+
+    public init(entity: SearchEntity, key: String, comparator: Comparator, value: FilterValue) {
+        self.entity = entity
+        self.key = key
+        self.comparator = comparator
+        self.value = value
+    }
 }
 
 /// One `order_by` element.
@@ -47,4 +54,10 @@ public struct OrderKey: Equatable, Sendable {
     public var entity: SearchEntity
     public var key: String
     public var ascending: Bool
+
+    public init(entity: SearchEntity, key: String, ascending: Bool) {
+        self.entity = entity
+        self.key = key
+        self.ascending = ascending
+    }
 }
