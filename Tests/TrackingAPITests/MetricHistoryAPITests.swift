@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+import TrackingAPI
+
+/// `metrics/get-history` through the API (contract §9).
+struct MetricHistoryAPITests {
+    let fixture: APIFixture
+    let runID: String
+
+    init() throws {
+        fixture = try APIFixture()
+        runID = try fixture.createRun()
+    }
+
+    private func log(_ value: String, timestamp: Int, step: Int = 0) {
+        _ = fixture.post("runs/log-metric", #"{"run_id": "\#(runID)", "key": "m", "value": \#(value), "timestamp": \#(timestamp), "step": \#(step)}"#)
+    }
+
+    @Test func unknownRunAnswersAnEmptyObject() throws {
+        let response = fixture.get("metrics/get-history", "run_id=nope&metric_key=m")
+        #expect(response.status == 200)
+        #expect(try response.json().isEmpty, "\(response.text)")
+    }
+
+    @Test func historyIsOrderedAndShaped() throws {
+        log("3", timestamp: 20)
+        log("1", timestamp: 10, step: 2)
+        log("\"NaN\"", timestamp: 10, step: 1)
+        let response = fixture.get("metrics/get-history", "run_id=\(runID)&metric_key=m")
+        let body = try response.json()
+        #expect(body["next_page_token"] == nil)
+        let metrics = try body.objects("metrics")
+        #expect(metrics.map { jsonInteger($0["timestamp"]) } == [10, 10, 20])
+        #expect(metrics.map { jsonInteger($0["step"]) } == [1, 2, 0])
+        #expect(metrics[0]["value"] as? String == "NaN")
+        #expect(jsonDouble(metrics[1]["value"]) == 1)
+        #expect(metrics.allSatisfy { $0["key"] as? String == "m" })
+    }
+
+    @Test func pagesCoverEveryPointOnceAndTheLastHasNoToken() throws {
+        for i in 0..<5 { log("\(i)", timestamp: i) }
+        var values: [Double] = []
+        var query = "run_id=\(runID)&metric_key=m&max_results=2"
+        var pages = 0
+        while true {
+            let body = try fixture.get("metrics/get-history", query).json()
+            pages += 1
+            values += try body.objects("metrics").compactMap { jsonDouble($0["value"]) }
+            guard let token = body["next_page_token"] as? String else { break }
+            let escaped = try #require(token.addingPercentEncoding(withAllowedCharacters: .alphanumerics))
+            query = "run_id=\(runID)&metric_key=m&max_results=2&page_token=\(escaped)"
+            try #require(pages < 10)
+        }
+        #expect(pages == 3)
+        #expect(values == [0, 1, 2, 3, 4])
+    }
+
+    @Test func malformedPageTokenIsA400() {
+        log("1", timestamp: 1)
+        let response = fixture.get("metrics/get-history", "run_id=\(runID)&metric_key=m&max_results=2&page_token=%21%21%21")
+        expectError(response, status: 400, code: "INVALID_PARAMETER_VALUE")
+    }
+
+    @Test(arguments: ["0", "-5"])
+    func nonPositiveMaxResultsIsA400(maxResults: String) {
+        let response = fixture.get("metrics/get-history", "run_id=\(runID)&metric_key=m&max_results=\(maxResults)")
+        expectError(response, status: 400, code: "INVALID_PARAMETER_VALUE")
+    }
+}
