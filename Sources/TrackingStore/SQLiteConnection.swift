@@ -1,4 +1,8 @@
 import CSQLite
+
+#if canImport(Glibc)
+import Glibc
+#endif
 import MLflowCore
 
 /// A failure reported by SQLite: its primary result code and message.
@@ -50,12 +54,18 @@ public final class SQLiteConnection {
         }
         handle = db
         sqlite3_extended_result_codes(db, 0)
-        sqlite3_busy_timeout(db, busyTimeoutMilliseconds)
+        busyTimeout = UnsafeMutablePointer<Int64>.allocate(capacity: 1)
+        busyTimeout.pointee = Int64(busyTimeoutMilliseconds) * 1000
+        sqlite3_busy_handler(db, BusyRetry.handler, busyTimeout)
     }
+
+    /// The lock timeout in microseconds, read by `BusyRetry.handler`.
+    private let busyTimeout: UnsafeMutablePointer<Int64>
 
     deinit {
         statements.removeAll()
         sqlite3_close_v2(handle)
+        busyTimeout.deallocate()
     }
 
     /// Runs one or more statements that return no rows (schema, pragmas, transaction control).
@@ -133,6 +143,25 @@ public final class SQLiteConnection {
         let statement = Statement(raw, connection: handle)
         statements[sql] = statement
         return statement
+    }
+}
+
+/// How a connection waits for a lock another process holds.
+///
+/// SQLite's own busy timeout sleeps 1, 2, 5, 10 ... up to 100 ms between attempts, so a
+/// writer that just missed the lock often waits far longer than the holder needs it (a
+/// commit takes well under a millisecond); under steady load from several processes that
+/// showed as request latencies of over a second. Retrying every 100 µs at first and then
+/// every millisecond hands the lock over promptly, until the timeout passes.
+enum BusyRetry {
+    static let handler: @convention(c) (UnsafeMutableRawPointer?, Int32) -> Int32 = { context, attempts in
+        guard let timeout = context?.assumingMemoryBound(to: Int64.self).pointee else { return 0 }
+        let quickAttempts: Int64 = 10
+        let count = Int64(attempts)
+        let waited = count < quickAttempts ? count * 100 : quickAttempts * 100 + (count - quickAttempts) * 1000
+        if waited >= timeout { return 0 }
+        usleep(count < quickAttempts ? 100 : 1000)
+        return 1
     }
 }
 
