@@ -174,10 +174,12 @@ public struct RequestFields {
     // MARK: - Internals
 
     /// The member under its snake_case name or camelCase alias; both present is a 400.
+    /// A query string is read by the fields' own names only (MLflow looks up `field.name` in
+    /// the query arguments), so there a camelCase key is an unknown parameter and ignored.
     private func raw(_ name: String) throws -> JSONValue? {
         let alias = Self.camelCase(name)
         let snake = members[name].flatMap { $0 == .null ? nil : $0 }
-        let camel = alias == name ? nil : members[alias].flatMap { $0 == .null ? nil : $0 }
+        let camel = alias == name || fromQuery ? nil : members[alias].flatMap { $0 == .null ? nil : $0 }
         if snake != nil, camel != nil {
             throw MLflowError(.invalidParameterValue, "Request specifies both '\(name)' and '\(alias)'")
         }

@@ -34,6 +34,15 @@ struct QueryStringTests {
         #expect(fixture.get("experiments/get", "foo=bar&experiment_id=0&x").status == 200)
     }
 
+    @Test func camelCaseKeysInAQueryStringAreIgnored() throws {
+        // Only the fields' own (snake_case) names are read from a query string; the camelCase
+        // alias is a JSON-body rule.
+        let runID = try fixture.createRun()
+        let response = fixture.get("runs/get", "run_id=\(runID)&runId=other")
+        #expect(response.status == 200, "\(response.text)")
+        #expect(try response.json().object("run").object("info")["run_id"] as? String == runID)
+    }
+
     @Test func numbersAreParsedFromQueryStrings() throws {
         let runID = try fixture.createRun()
         for step in 0..<3 {
