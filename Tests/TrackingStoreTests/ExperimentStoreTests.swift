@@ -43,6 +43,18 @@ struct ExperimentStoreTests {
         #expect(try store.experiment(id: id).artifactLocation == "s3://bucket/path")
     }
 
+    @Test func artifactLocationOf2048CharactersIsAccepted() throws {
+        let location = "s3://" + String(repeating: "a", count: 2043)
+        let id = try store.createExperiment(name: "long location", artifactLocation: location, tags: [])
+        #expect(try store.experiment(id: id).artifactLocation == location)
+    }
+
+    @Test func artifactLocationOver2048CharactersIsRejected() {
+        expectMLflowError(.invalidParameterValue) {
+            try store.createExperiment(name: "too long", artifactLocation: "s3://" + String(repeating: "a", count: 2044), tags: [])
+        }
+    }
+
     @Test func experimentIsFoundByName() throws {
         let id = try store.createExperiment(name: "by name", artifactLocation: nil, tags: [])
         #expect(try store.experiment(named: "by name").experimentID == id)
