@@ -55,25 +55,37 @@ final class APIFixture {
         api = TrackingAPI(store: store, urlPrefix: urlPrefix)
     }
 
-    func send(_ request: APIRequest) -> TestResponse {
+    /// Sends `request`. Any 5xx answer is recorded as a test failure unless `allowServerError`:
+    /// clients retry those for minutes, so no test request may get one by accident.
+    func send(_ request: APIRequest, allowServerError: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) -> TestResponse {
         let response = api.handle(request)
-        return TestResponse(status: response.status, headers: response.headers, body: response.body)
+        let result = TestResponse(status: response.status, headers: response.headers, body: response.body)
+        if response.status >= 500, !allowServerError {
+            Issue.record(
+                "\(request.method) \(request.path) answered \(response.status): \(result.text.prefix(300))", sourceLocation: sourceLocation)
+        }
+        return result
     }
 
     /// GET `rpc` (e.g. `runs/get`) under `/api/2.0/mlflow/` with a raw query string.
-    func get(_ rpc: String, _ query: String = "") -> TestResponse {
-        send(APIRequest(method: "GET", path: Self.root + rpc, query: query))
+    func get(_ rpc: String, _ query: String = "", sourceLocation: SourceLocation = #_sourceLocation) -> TestResponse {
+        send(APIRequest(method: "GET", path: Self.root + rpc, query: query), sourceLocation: sourceLocation)
     }
 
     /// POST a raw body to `rpc` under `/api/2.0/mlflow/`.
-    func post(_ rpc: String, _ body: String, contentType: String? = "application/json") -> TestResponse {
-        send(APIRequest(method: "POST", path: Self.root + rpc, contentType: contentType, body: Array(body.utf8)))
+    func post(
+        _ rpc: String, _ body: String, contentType: String? = "application/json", allowServerError: Bool = false,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> TestResponse {
+        send(
+            APIRequest(method: "POST", path: Self.root + rpc, contentType: contentType, body: Array(body.utf8)),
+            allowServerError: allowServerError, sourceLocation: sourceLocation)
     }
 
     /// POST `object` serialised by Foundation.
-    func post(_ rpc: String, json object: [String: Any]) throws -> TestResponse {
+    func post(_ rpc: String, json object: [String: Any], sourceLocation: SourceLocation = #_sourceLocation) throws -> TestResponse {
         let data = try JSONSerialization.data(withJSONObject: object)
-        return post(rpc, String(decoding: data, as: UTF8.self))
+        return post(rpc, String(decoding: data, as: UTF8.self), sourceLocation: sourceLocation)
     }
 
     /// Creates a run in the default experiment through the API and answers its id.

@@ -67,7 +67,7 @@ struct ErrorResponseTests {
         let blocker = try SQLiteConnection(path: fixture.database.path, busyTimeoutMilliseconds: 100)
         try blocker.execute("BEGIN IMMEDIATE")
         defer { try? blocker.execute("ROLLBACK") }
-        let response = fixture.post("experiments/create", #"{"name": "blocked"}"#)
+        let response = fixture.post("experiments/create", #"{"name": "blocked"}"#, allowServerError: true)
         expectError(response, status: 503, code: "TEMPORARILY_UNAVAILABLE")
     }
 
