@@ -167,6 +167,15 @@ struct ExperimentStoreTests {
         #expect(try store.experiment(id: id).lifecycleStage == .active)
     }
 
+    @Test func restoreBumpsLastUpdateTime() throws {
+        let id = try store.createExperiment(name: "back", artifactLocation: nil, tags: [])
+        try store.deleteExperiment(id: id)
+        let deleted = try store.experiment(id: id)
+        fixture.clock.advance(by: 1000)
+        try store.restoreExperiment(id: id)
+        #expect(try store.experiment(id: id).lastUpdateTime > deleted.lastUpdateTime)
+    }
+
     @Test func restoringAnActiveExperimentIs404() throws {
         let id = try store.createExperiment(name: "active", artifactLocation: nil, tags: [])
         expectMLflowError(.resourceDoesNotExist) { try store.restoreExperiment(id: id) }
