@@ -48,7 +48,7 @@ public struct RequestFields {
 
     /// A string field; a JSON value of another type is a 400.
     func string(_ name: String) throws -> String? {
-        guard let value = try raw(name) else { return nil }
+        guard let value = try scalar(name) else { return nil }
         if case .string(let text) = value { return text }
         throw wrongType(name, value, expected: "a string")
     }
@@ -68,7 +68,7 @@ public struct RequestFields {
 
     /// An int64 field: a JSON integer or a string holding one.
     func int64(_ name: String) throws -> Int64? {
-        guard let value = try raw(name) else { return nil }
+        guard let value = try scalar(name) else { return nil }
         switch value {
         case .number(let text), .string(let text):
             if let number = Int64(text) { return number }
@@ -86,7 +86,7 @@ public struct RequestFields {
     /// A double field: a number, a numeric string, `"NaN"`, `"Infinity"`, `"-Infinity"`, or a
     /// boolean (1 or 0), as protobuf JSON accepts.
     func double(_ name: String) throws -> Double? {
-        guard let value = try raw(name) else { return nil }
+        guard let value = try scalar(name) else { return nil }
         switch value {
         case .number(let text), .string(let text):
             if let number = Self.parseDouble(text) { return number }
@@ -104,7 +104,7 @@ public struct RequestFields {
 
     /// A boolean field (`true`/`false`; in a query string, case-insensitive).
     func bool(_ name: String) throws -> Bool? {
-        guard let value = try raw(name) else { return nil }
+        guard let value = try scalar(name) else { return nil }
         switch value {
         case .bool(let flag): return flag
         case .string(let text) where fromQuery:
@@ -121,7 +121,7 @@ public struct RequestFields {
     /// An enum field given by name or number. An unknown name is ignored (nil), as protobuf
     /// JSON parsing in MLflow does.
     func enumName(_ name: String) throws -> String? {
-        guard let value = try raw(name) else { return nil }
+        guard let value = try scalar(name) else { return nil }
         switch value {
         case .string(let text), .number(let text): return text
         default: throw wrongType(name, value, expected: "an enum name")
@@ -142,7 +142,7 @@ public struct RequestFields {
 
     /// A single nested message; nil when absent.
     func message(_ name: String) throws -> RequestFields? {
-        guard let value = try raw(name) else { return nil }
+        guard let value = try scalar(name) else { return nil }
         guard case .object(let members) = value else { throw wrongType(name, value, expected: "an object") }
         return RequestFields(members: members, path: "\(qualified(name)).")
     }
@@ -184,6 +184,14 @@ public struct RequestFields {
             throw MLflowError(.invalidParameterValue, "Request specifies both '\(name)' and '\(alias)'")
         }
         return snake ?? camel
+    }
+
+    /// A single-valued member. A query string that repeats the key gives its first value, as
+    /// the MLflow server (Flask's `args.get`) does.
+    private func scalar(_ name: String) throws -> JSONValue? {
+        let value = try raw(name)
+        if fromQuery, case .array(let values)? = value { return values.first }
+        return value
     }
 
     private func qualified(_ name: String) -> String { path + name }

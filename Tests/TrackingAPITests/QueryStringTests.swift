@@ -30,6 +30,14 @@ struct QueryStringTests {
         #expect(try response.json().object("experiment")["experiment_id"] as? String == id)
     }
 
+    @Test func aRepeatedSingleValuedKeyTakesTheFirstValue() throws {
+        // As Flask's args.get does on the MLflow server.
+        let id = try createExperiment("second")
+        let response = fixture.get("experiments/get", "experiment_id=\(id)&experiment_id=0")
+        #expect(response.status == 200, "\(response.text)")
+        #expect(try response.json().object("experiment")["name"] as? String == "second")
+    }
+
     @Test func unknownQueryParametersAreIgnored() {
         #expect(fixture.get("experiments/get", "foo=bar&experiment_id=0&x").status == 200)
     }
