@@ -2,6 +2,7 @@
 
 Every request made through `api` is also checked to be answered below 500."""
 
+import json
 import re
 import time
 
@@ -305,3 +306,100 @@ def test_health_at_server_root_of_prefixed_mount(prefixed_stack):
     r = requests.get(prefixed_stack.server_root + "/health", timeout=10)
     assert r.status_code == 200
     assert r.text.strip() == "OK"
+
+
+# ------------------------------------------------------------------ more encodings and limits
+
+
+def test_double_encoded_json_body_is_accepted(api):
+    # Very old clients post a JSON string that contains the JSON object (§1.2).
+    name = unique("double")
+    r = api.post("experiments/create", data=json.dumps(json.dumps({"name": name})).encode(), headers=JSON)
+    assert r.status_code == 200, r.text
+    assert api.ok("GET", "experiments/get-by-name", params={"experiment_name": name})["experiment"]["name"] == name
+
+
+def test_run_uuid_alone_identifies_the_run(api):
+    run_id = new_run(api)
+    body = {"run_uuid": run_id, "key": "m", "value": 1.5, "timestamp": now_ms()}
+    assert api.post("runs/log-metric", body).status_code == 200
+    assert api.post("runs/log-parameter", {"run_uuid": run_id, "key": "p", "value": "v"}).status_code == 200
+    got = api.ok("GET", "runs/get", params={"run_uuid": run_id})["run"]
+    assert got["info"]["run_id"] == run_id
+    assert [m["value"] for m in got["data"]["metrics"]] == [1.5]
+    assert got["data"]["params"] == [{"key": "p", "value": "v"}]
+
+
+def test_metric_value_booleans_and_default_step(api):
+    run_id = new_run(api)
+    assert api.post("runs/log-metric", {"run_id": run_id, "key": "b", "value": True, "timestamp": 1}).status_code == 200
+    history = api.ok("GET", "metrics/get-history", params={"run_id": run_id, "metric_key": "b"})["metrics"]
+    assert [(m["value"], m["step"]) for m in history] == [(1, 0)]
+
+
+def test_update_run_with_unknown_status_name_changes_nothing(api):
+    run_id = new_run(api)
+    r = api.post("runs/update", {"run_id": run_id, "status": "NO_SUCH_STATUS"})
+    assert r.status_code == 200, r.text
+    assert api.ok("GET", "runs/get", params={"run_id": run_id})["run"]["info"]["status"] == "RUNNING"
+    # Integers are accepted for enums: 3 = FINISHED.
+    assert api.post("runs/update", {"run_id": run_id, "status": 3}).status_code == 200
+    assert api.ok("GET", "runs/get", params={"run_id": run_id})["run"]["info"]["status"] == "FINISHED"
+
+
+def test_experiments_search_requires_max_results(api):
+    assert_error(api.post("experiments/search", {}), 400, "INVALID_PARAMETER_VALUE")
+
+
+@pytest.mark.parametrize("max_results", [0, -1, 50001])
+def test_search_runs_max_results_out_of_range_is_400(api, max_results):
+    exp_id = api.ok("POST", "experiments/create", json={"name": unique("max")})["experiment_id"]
+    r = api.post("runs/search", {"experiment_ids": [exp_id], "max_results": max_results})
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE")
+
+
+def test_metric_history_max_results_must_be_positive(api):
+    run_id = new_run(api)
+    r = api.get("metrics/get-history", run_id=run_id, metric_key="m", max_results=0)
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE")
+
+
+def test_malformed_page_token_is_400(api):
+    exp_id = api.ok("POST", "experiments/create", json={"name": unique("token")})["experiment_id"]
+    r = api.post("runs/search", {"experiment_ids": [exp_id], "page_token": "%%% not a token %%%"})
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE")
+
+
+def test_duplicate_order_by_field_is_400_not_500(api):
+    # The real server answers 500 here, which makes clients retry; the contract asks for 400.
+    exp_id = api.ok("POST", "experiments/create", json={"name": unique("dup-order")})["experiment_id"]
+    r = api.post(
+        "runs/search", {"experiment_ids": [exp_id], "order_by": ["metrics.a DESC", "metrics.a ASC"]}
+    )
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE")
+
+
+def test_rename_experiment_to_a_taken_name_is_400(api):
+    first = unique("taken")
+    api.ok("POST", "experiments/create", json={"name": first})
+    second = api.ok("POST", "experiments/create", json={"name": unique("other")})["experiment_id"]
+    r = api.post("experiments/update", {"experiment_id": second, "new_name": first})
+    assert r.status_code == 400, r.text
+    error_of(r)
+
+
+def test_experiment_tag_limits(api):
+    exp_id = api.ok("POST", "experiments/create", json={"name": unique("etag")})["experiment_id"]
+    ok = {"experiment_id": exp_id, "key": "k", "value": "v" * 20000}
+    assert api.post("experiments/set-experiment-tag", ok).status_code == 200
+    too_long = {"experiment_id": exp_id, "key": "k", "value": "v" * 20001}  # not truncated: refused
+    assert_error(api.post("experiments/set-experiment-tag", too_long), 400, "INVALID_PARAMETER_VALUE")
+    bad_key = {"experiment_id": exp_id, "key": "bad#key", "value": "v"}
+    assert_error(api.post("experiments/set-experiment-tag", bad_key), 400, "INVALID_PARAMETER_VALUE")
+    tags = api.ok("GET", "experiments/get", params={"experiment_id": exp_id})["experiment"]["tags"]
+    assert tags == [{"key": "k", "value": "v" * 20000}]
+
+
+def test_blank_experiment_name_is_400(api):
+    assert_error(api.post("experiments/create", {"name": "   "}), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(api.post("experiments/create", {"name": ""}), 400, "INVALID_PARAMETER_VALUE")

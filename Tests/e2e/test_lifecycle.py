@@ -247,3 +247,19 @@ def test_log_inputs_dataset(client, run_id):
     client.log_inputs(run_id, datasets=[DatasetInput(_dataset("eval-set", "def456"), tags=[])])
     names = sorted(d.dataset.name for d in client.get_run(run_id).inputs.dataset_inputs)
     assert names == ["eval-set", "train-set"]
+
+
+def test_set_experiment_of_a_deleted_experiment_raises(tracking_uri):
+    client = mlflow.MlflowClient()
+    name = unique("gone")
+    client.delete_experiment(client.create_experiment(name))
+    # The client sees lifecycle_stage "deleted" in get-by-name and refuses (client-side error).
+    with pytest.raises(MlflowException):
+        mlflow.set_experiment(name)
+
+
+def test_given_artifact_location_is_kept(client):
+    exp_id = client.create_experiment(unique("loc"), artifact_location="s3://bucket/some/path")
+    assert client.get_experiment(exp_id).artifact_location == "s3://bucket/some/path"
+    run = client.create_run(exp_id)
+    assert run.info.artifact_uri == f"s3://bucket/some/path/{run.info.run_id}/artifacts"
