@@ -82,8 +82,10 @@ struct Up: ParsableCommand {
         var pool = try (0..<workers).map { index in
             try ChildProcess.spawn(workerArguments, name: "worker \(index + 1)", stdinFD: socket.fd)
         }
-        let nginxProcess = try ChildProcess.spawn(
-            [nginx, "-c", configPath, "-p", dataPath + "/nginx/", "-e", dataPath + "/nginx/error.log"], name: "nginx")
+        var nginxArguments = [nginx, "-c", configPath, "-p", dataPath + "/nginx/", "-e", dataPath + "/nginx/error.log"]
+        // As root, nginx would run its workers as `nobody`, who may not reach the data folder.
+        if geteuid() == 0 { nginxArguments += ["-g", "user root;"] }
+        let nginxProcess = try ChildProcess.spawn(nginxArguments, name: "nginx")
 
         var stopReason: String? = nil
         if !Self.waitForPort(host: host, port: port, seconds: 15, alive: { Self.isRunning(nginxProcess.pid) }) {
