@@ -25,8 +25,10 @@ let package = Package(
                 "TrackingAPI", "TrackingStore", "FastCGIServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .testTarget(name: "MLflowCoreTests", dependencies: ["MLflowCore"]),
-        .testTarget(name: "TrackingStoreTests", dependencies: ["TrackingStore"]),
+        // Expectations shared by the test targets.
+        .target(name: "MLflowTestSupport", dependencies: ["MLflowCore"], path: "Tests/MLflowTestSupport"),
+        .testTarget(name: "MLflowCoreTests", dependencies: ["MLflowCore", "MLflowTestSupport"]),
+        .testTarget(name: "TrackingStoreTests", dependencies: ["TrackingStore", "MLflowTestSupport"]),
         .testTarget(name: "TrackingAPITests", dependencies: ["TrackingAPI"]),
     ]
 )

@@ -1,4 +1,5 @@
 import MLflowCore
+import MLflowTestSupport
 import Testing
 
 /// log-batch count limits (contract §5.2): exactly at a limit passes, one over fails.

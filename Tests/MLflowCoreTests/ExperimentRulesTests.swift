@@ -1,4 +1,5 @@
 import MLflowCore
+import MLflowTestSupport
 import Testing
 
 /// Experiment names and ids (contract §5.2, §5.4).

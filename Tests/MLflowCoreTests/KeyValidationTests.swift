@@ -1,4 +1,5 @@
 import MLflowCore
+import MLflowTestSupport
 import Testing
 
 /// Metric, param and tag keys (contract §5.1, §5.2).

@@ -1,4 +1,5 @@
 import MLflowCore
+import MLflowTestSupport
 import Testing
 
 /// The "latest" metric rule (contract §6.4) and infinity clamping (§6.5).

@@ -1,4 +1,5 @@
 import MLflowCore
+import MLflowTestSupport
 import Testing
 import TrackingStore
 

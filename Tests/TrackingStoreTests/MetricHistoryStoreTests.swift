@@ -1,5 +1,6 @@
 import Foundation
 import MLflowCore
+import MLflowTestSupport
 import Testing
 import TrackingStore
 

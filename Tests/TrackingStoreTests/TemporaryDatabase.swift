@@ -1,5 +1,6 @@
 import Foundation
 import MLflowCore
+import MLflowTestSupport
 import Testing
 import TrackingStore
 
@@ -75,21 +76,6 @@ struct StoreFixture {
     func history(_ runID: String, _ key: String) throws -> [Metric] {
         try store.metricHistory(runID: runID, key: key, maxResults: nil, pageToken: nil).items
     }
-}
-
-/// Expects `body` to throw an `MLflowError` with `code` (and a message containing `fragment`).
-@discardableResult
-func expectMLflowError<T>(
-    _ code: ErrorCode, containing fragment: String? = nil,
-    sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> T
-) -> MLflowError? {
-    let error = #expect(throws: MLflowError.self, sourceLocation: sourceLocation) { _ = try body() }
-    guard let error else { return nil }
-    #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
-    if let fragment {
-        #expect(error.message.contains(fragment), "message was: \(error.message)", sourceLocation: sourceLocation)
-    }
-    return error
 }
 
 extension Run {

@@ -4,7 +4,7 @@ import Testing
 /// Expects `body` to throw an `MLflowError` with `code` (and a message containing `fragment`);
 /// returns the error for further checks.
 @discardableResult
-func expectMLflowError<T>(
+public func expectMLflowError<T>(
     _ code: ErrorCode, containing fragment: String? = nil,
     sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> T
 ) -> MLflowError? {
