@@ -39,8 +39,8 @@ public struct APIResponse: Sendable {
         APIResponse(status: 200, headers: [("Content-Type", "application/json")], body: body)
     }
 
-    static func text(_ text: String, status: Int = 200) -> APIResponse {
-        APIResponse(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array(text.utf8))
+    static func text(_ text: String) -> APIResponse {
+        APIResponse(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array(text.utf8))
     }
 }
 

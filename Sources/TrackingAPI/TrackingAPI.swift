@@ -95,14 +95,8 @@ public final class TrackingAPI {
         }
     }
 
+    /// `application/json`, with any parameters (`; charset=utf-8`) and in any case.
     private static func isJSON(_ contentType: String) -> Bool {
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters() } ?? ""
-        return mediaType.lowercased() == "application/json"
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters() -> String {
-        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        contentType.prefix { $0 != ";" }.filter { !$0.isWhitespace }.lowercased() == "application/json"
     }
 }
