@@ -70,3 +70,15 @@ public final class SQLiteStore: TrackingStore {
         }
     }
 }
+
+extension SQLiteStore {
+    /// Writes a consistent copy of the live database to `path` (`VACUUM INTO`), while other
+    /// connections keep reading and writing. The target must not exist yet.
+    public func backup(to path: String) throws {
+        do {
+            try db.run("VACUUM INTO ?", [.text(path)])
+        } catch let error as SQLiteError {
+            throw MLflowError(.internalError, "Backup to \(path) failed: \(error.message)")
+        }
+    }
+}

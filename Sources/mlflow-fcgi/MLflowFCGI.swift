@@ -5,7 +5,7 @@ struct MLflowFCGI: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mlflow-fcgi",
         abstract: "An MLflow-compatible tracking server that runs as a FastCGI worker behind nginx or Apache.",
-        subcommands: [Serve.self, Migrate.self, Up.self])
+        subcommands: [Serve.self, Migrate.self, Up.self, Backup.self])
 }
 
 /// Reads an environment variable, the fallback of every command-line option.
