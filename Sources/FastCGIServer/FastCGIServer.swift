@@ -18,20 +18,18 @@ public final class FastCGIServer: Sendable {
 
     private let socket: ListeningSocket
     private let threadCount: Int
-    private let maxBodyBytes: Int
     private let makeHandler: @Sendable () throws -> Handler
     private let log: @Sendable (String) -> Void
     private let stopPipe: (read: Int32, write: Int32)
     private let runningThreads = Atomic<Int>(0)
 
     public init(
-        socket: ListeningSocket, threads: Int, maxBodyBytes: Int,
+        socket: ListeningSocket, threads: Int,
         log: @escaping @Sendable (String) -> Void,
         makeHandler: @escaping @Sendable () throws -> Handler
     ) throws {
         self.socket = socket
         self.threadCount = max(1, threads)
-        self.maxBodyBytes = maxBodyBytes
         self.makeHandler = makeHandler
         self.log = log
         var fds: [Int32] = [0, 0]
@@ -122,6 +120,7 @@ public final class FastCGIServer: Sendable {
         request.pointee.keepConnection = 1
         while FCGX_Accept_r(request) >= 0 {
             let response = handler(readRequest(request))
+            drainBody(request)
             write(response, to: request)
             FCGX_Finish_r(request)
             if request.pointee.ipcFd < 0 || isReadable(stopFD) { break }
@@ -139,36 +138,50 @@ public final class FastCGIServer: Sendable {
             uri = (param("SCRIPT_NAME") ?? "") + (param("PATH_INFO") ?? "")
             if let query = param("QUERY_STRING"), !query.isEmpty { uri += "?" + query }
         }
-        // The whole body is always read, even one too large to keep: libfcgi requires it.
-        var body: [UInt8] = []
-        var tooLarge = false
+        let input = request.pointee.in
+        return FastCGIRequest(
+            method: method, requestURI: uri, contentType: param("CONTENT_TYPE"),
+            contentLength: param("CONTENT_LENGTH").flatMap { Int($0) },
+            readBody: { buffer in
+                guard let base = buffer.baseAddress else { return 0 }
+                return Int(FCGX_GetStr(base.assumingMemoryBound(to: CChar.self), Int32(min(buffer.count, Int(Int32.max))), input))
+            })
+    }
+
+    /// libfcgi requires the whole body to be read before the response is finished.
+    private func drainBody(_ request: UnsafeMutablePointer<FCGX_Request>) {
         var chunk = [CChar](repeating: 0, count: 65536)
-        while true {
-            let count = Int(FCGX_GetStr(&chunk, Int32(chunk.count), request.pointee.in))
-            if count <= 0 { break }
-            if !tooLarge {
-                if body.count + count > maxBodyBytes {
-                    tooLarge = true
-                    body = []
-                } else {
-                    chunk.withUnsafeBytes { body.append(contentsOf: $0.prefix(count)) }
-                }
-            }
-        }
-        return FastCGIRequest(method: method, requestURI: uri, contentType: param("CONTENT_TYPE"), body: body, bodyTooLarge: tooLarge)
+        while FCGX_GetStr(&chunk, Int32(chunk.count), request.pointee.in) > 0 {}
     }
 
     private func write(_ response: FastCGIResponse, to request: UnsafeMutablePointer<FCGX_Request>) {
         let isHead = FCGX_GetParam("REQUEST_METHOD", request.pointee.envp).map { String(cString: $0) } == "HEAD"
         var head = "Status: \(response.status) \(HTTPStatus.reason(response.status))\r\n"
         for (name, value) in response.headers { head += "\(name): \(value)\r\n" }
-        head += "Content-Length: \(response.body.count)\r\n\r\n"
-        var bytes = Array(head.utf8)
-        if !isHead { bytes += response.body }
+        head += "Content-Length: \(response.file?.size ?? response.body.count)\r\n\r\n"
+        put(Array(head.utf8), request)
+        if let file = response.file {
+            defer { close(file.descriptor) }
+            if !isHead { streamFile(file.descriptor, request) }
+        } else if !isHead {
+            put(response.body, request)
+        }
+    }
+
+    private func put(_ bytes: [UInt8], _ request: UnsafeMutablePointer<FCGX_Request>) {
         bytes.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
                 _ = FCGX_PutStr(chars.baseAddress, Int32(chars.count), request.pointee.out)
             }
+        }
+    }
+
+    private func streamFile(_ descriptor: Int32, _ request: UnsafeMutablePointer<FCGX_Request>) {
+        var chunk = [CChar](repeating: 0, count: 256 * 1024)
+        while true {
+            let count = read(descriptor, &chunk, chunk.count)
+            if count <= 0 { break }
+            if FCGX_PutStr(chunk, Int32(count), request.pointee.out) < 0 { break }
         }
     }
 

@@ -68,22 +68,29 @@ public final class TrackingAPI {
 
     /// GET reads the query string (or, without one, a JSON body); other methods need a JSON body.
     private func fields(of request: APIRequest, path: String) throws -> RequestFields {
-        if request.bodyTooLarge {
-            throw MLflowError(.invalidParameterValue, "The request body is larger than \(Self.maxBodyBytes) bytes.")
-        }
         if request.method == "GET" || request.method == "HEAD" {
             if !request.query.isEmpty { return .query(URLDecoding.queryPairs(request.query)) }
-            return try jsonFields(request.body)
+            return try jsonFields(try body(of: request, limit: Self.maxBodyBytes))
         }
         guard let contentType = request.contentType, Self.isJSON(contentType) else {
             throw MLflowError(.invalidParameterValue, "Bad Request. Content-Type must be one of ['application/json']")
         }
-        if path.hasSuffix("/runs/log-batch"), request.body.count > Limits.maxBatchRequestBytes {
-            throw MLflowError(
-                .invalidParameterValue,
-                "Batched logging API requests must be at most \(Limits.maxBatchRequestBytes) bytes, got a request of size \(request.body.count).")
+        if path.hasSuffix("/runs/log-batch") {
+            guard let body = request.body.readAll(limit: Limits.maxBatchRequestBytes) else {
+                throw MLflowError(
+                    .invalidParameterValue,
+                    "Batched logging API requests must be at most \(Limits.maxBatchRequestBytes) bytes, got a request of size \(request.contentLength.map(String.init) ?? "more").")
+            }
+            return try jsonFields(body)
         }
-        return try jsonFields(request.body)
+        return try jsonFields(try body(of: request, limit: Self.maxBodyBytes))
+    }
+
+    private func body(of request: APIRequest, limit: Int) throws -> [UInt8] {
+        guard let body = request.body.readAll(limit: limit) else {
+            throw MLflowError(.invalidParameterValue, "The request body is larger than \(limit) bytes.")
+        }
+        return body
     }
 
     private func jsonFields(_ body: [UInt8]) throws -> RequestFields {

@@ -70,7 +70,7 @@ struct Serve: ParsableCommand {
         let configuration = store.configuration
         let prefix = urlPrefix
         let server = try FastCGIServer(
-            socket: listening, threads: threads, maxBodyBytes: TrackingAPI.maxBodyBytes,
+            socket: listening, threads: threads,
             log: { log(.error, $0) },
             makeHandler: {
                 let api = TrackingAPI(store: try SQLiteStore(configuration), urlPrefix: prefix)
@@ -88,9 +88,11 @@ struct Serve: ParsableCommand {
         let response = api.handle(
             APIRequest(
                 method: request.method, requestURI: request.requestURI, contentType: request.contentType,
-                body: request.body, bodyTooLarge: request.bodyTooLarge))
+                contentLength: request.contentLength, body: RequestBody(reader: request.readBody)))
         log(.debug, "\(request.method) \(request.requestURI) \(response.status) \(SuspendingClock.now - started)")
         if response.status >= 500 { log(.warning, "\(request.method) \(request.requestURI) answered \(response.status)") }
-        return FastCGIResponse(status: response.status, headers: response.headers, body: response.body)
+        return FastCGIResponse(
+            status: response.status, headers: response.headers, body: response.body,
+            file: response.file.map { ($0.descriptor, $0.size) })
     }
 }

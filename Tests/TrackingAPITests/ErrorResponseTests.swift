@@ -113,7 +113,7 @@ struct ErrorResponseTests {
         ]
         for request in requests {
             let response = fixture.send(request)
-            #expect(response.status < 500, "\(request.method) \(request.path)?\(request.query) \(String(decoding: request.body.prefix(80), as: UTF8.self)) → \(response.status) \(response.text)")
+            #expect(response.status < 500, "\(request.method) \(request.path)?\(request.query) → \(response.status) \(response.text)")
             #expect(response.errorCode != nil, "\(request.path): \(response.text.prefix(200))")
         }
     }

@@ -112,9 +112,17 @@ struct RequestBodyTests {
             containing: "Missing value for required parameter 'run_id'")
     }
 
-    @Test func bodyTooLargeIsA400() {
+    @Test func bodyLargerThanTheLimitIsA400() {
+        // A streamed body one byte over the limit, produced without holding it in memory.
+        var remaining = TrackingAPI.maxBodyBytes + 1
+        let body = RequestBody { buffer in
+            let count = min(buffer.count, remaining)
+            for index in 0..<count { buffer[index] = UInt8(ascii: " ") }
+            remaining -= count
+            return count
+        }
         let response = fixture.send(
-            APIRequest(method: "POST", path: "/api/2.0/mlflow/experiments/create", contentType: "application/json", body: [], bodyTooLarge: true))
-        expectError(response, status: 400, code: "INVALID_PARAMETER_VALUE")
+            APIRequest(method: "POST", path: "/api/2.0/mlflow/experiments/create", contentType: "application/json", body: body))
+        expectError(response, status: 400, code: "INVALID_PARAMETER_VALUE", containing: "larger than")
     }
 }

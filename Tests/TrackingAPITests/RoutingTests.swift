@@ -71,13 +71,14 @@ struct RoutingTests {
 
     @Test func requestURIIsSplitAndPercentDecoded() {
         let request = APIRequest(
-            method: "GET", requestURI: "/api/2.0/mlflow/experiments/get%2Dby%2Dname?experiment_name=a%20b", contentType: nil, body: [])
+            method: "GET", requestURI: "/api/2.0/mlflow/experiments/get%2Dby%2Dname?experiment_name=a%20b", contentType: nil, contentLength: nil,
+            body: RequestBody([]))
         #expect(request.path == "/api/2.0/mlflow/experiments/get-by-name")
         #expect(request.query == "experiment_name=a%20b")
     }
 
     @Test func requestURIWithoutAQueryHasAnEmptyQuery() {
-        let request = APIRequest(method: "GET", requestURI: "/health", contentType: nil, body: [])
+        let request = APIRequest(method: "GET", requestURI: "/health", contentType: nil, contentLength: nil, body: RequestBody([]))
         #expect(request.path == "/health")
         #expect(request.query == "")
     }
