@@ -55,9 +55,11 @@ def _tail(path: Path, limit: int = 4000) -> str:
 class Stack:
     """One `mlflow-fcgi up` process (nginx + workers) on 127.0.0.1."""
 
-    def __init__(self, workdir: Path, url_prefix: str = ""):
+    def __init__(self, workdir: Path, url_prefix: str = "", workers: int = 2, nginx_template: Path = NGINX_TEMPLATE):
         self.workdir = workdir
         self.url_prefix = url_prefix
+        self.workers = workers
+        self.nginx_template = nginx_template
         self.data = workdir / "data"
         self.port = 0
         self.proc: subprocess.Popen | None = None
@@ -91,8 +93,8 @@ class Stack:
             str(BINARY), "up",
             "--port", str(self.port),
             "--data", str(self.data),
-            "--workers", "2",
-            "--nginx-template", str(NGINX_TEMPLATE),
+            "--workers", str(self.workers),
+            "--nginx-template", str(self.nginx_template),
         ]
         if self.url_prefix:
             cmd += ["--url-prefix", self.url_prefix]
@@ -130,12 +132,13 @@ class Stack:
             if self.proc.poll() is not None:
                 return False, f"process exited with status {self.proc.returncode}"
             try:
-                r = requests.get(self.uri + "/health", timeout=2)
+                # /health at the server root: nginx answers it without authentication.
+                r = requests.get(self.server_root + "/health", timeout=2)
                 if r.status_code == 200:
                     return True, ""
-                last = f"GET {self.uri}/health -> {r.status_code} {r.text[:200]!r}"
+                last = f"GET {self.server_root}/health -> {r.status_code} {r.text[:200]!r}"
             except requests.RequestException as e:
-                last = f"GET {self.uri}/health -> {type(e).__name__}"
+                last = f"GET {self.server_root}/health -> {type(e).__name__}"
             time.sleep(0.1)
         return False, f"not healthy after {HEALTH_TIMEOUT_S:.0f} s (last: {last})"
 

@@ -33,6 +33,14 @@ requires_mlflow3 = pytest.mark.skipif(
 )
 
 
+# For tests whose outcome does not depend on the client version (load, crash, restart, raw
+# HTTP through a deployment): scripts/test runs the suite once per client, these run once.
+once_only = pytest.mark.skipif(
+    mlflow_major() < 3,
+    reason="independent of the client version: runs only in the MLflow 3.x pass of scripts/test",
+)
+
+
 def unique(prefix: str = "e2e") -> str:
     """A name no other test (or earlier session on the same data) uses."""
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
