@@ -5,6 +5,12 @@ public enum ArtifactLocation {
         "mlflow-artifacts:/\(experimentID)"
     }
 
+    /// `<experiment location>/models/<model id>/artifacts`, as MLflow 3 lays out logged models.
+    public static func forLoggedModel(_ modelID: String, experimentLocation: String) -> String {
+        let base = experimentLocation.hasSuffix("/") ? String(experimentLocation.dropLast()) : experimentLocation
+        return "\(base)/models/\(modelID)/artifacts"
+    }
+
     public static func forRun(_ runID: String, experimentLocation: String) -> String {
         let base = experimentLocation.hasSuffix("/") ? String(experimentLocation.dropLast()) : experimentLocation
         return "\(base)/\(runID)/artifacts"

@@ -186,12 +186,21 @@ public struct Run: Equatable, Sendable {
     public var params: [Param]
     public var tags: [RunTag]
     public var datasetInputs: [DatasetInput]
+    /// Ids of logged models the run used (`inputs.model_inputs`).
+    public var modelInputs: [String]
+    /// Logged models the run produced (`outputs.model_outputs`).
+    public var modelOutputs: [ModelOutput]
 
-    public init(info: RunInfo, metrics: [Metric], params: [Param], tags: [RunTag], datasetInputs: [DatasetInput]) {
+    public init(
+        info: RunInfo, metrics: [Metric], params: [Param], tags: [RunTag], datasetInputs: [DatasetInput],
+        modelInputs: [String] = [], modelOutputs: [ModelOutput] = []
+    ) {
         self.info = info
         self.metrics = metrics
         self.params = params
         self.tags = tags
         self.datasetInputs = datasetInputs
+        self.modelInputs = modelInputs
+        self.modelOutputs = modelOutputs
     }
 }

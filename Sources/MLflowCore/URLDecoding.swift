@@ -1,8 +1,8 @@
 /// Percent-decoding of paths and `application/x-www-form-urlencoded` query strings.
-enum URLDecoding {
+public enum URLDecoding {
     /// Decodes `%XX` escapes (and `+` as space when `plusIsSpace`). Malformed escapes are kept
     /// literally; bytes that do not form UTF-8 become U+FFFD.
-    static func percentDecoded(_ text: Substring, plusIsSpace: Bool) -> String {
+    public static func percentDecoded(_ text: Substring, plusIsSpace: Bool) -> String {
         if !text.utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }) {
             return String(text)
         }
@@ -26,7 +26,7 @@ enum URLDecoding {
 
     /// `a=1&b=x%20y&b=z` as ordered pairs; empty segments are skipped, a key without `=`
     /// gets an empty value.
-    static func queryPairs(_ query: String) -> [(String, String)] {
+    public static func queryPairs(_ query: String) -> [(String, String)] {
         query.split(separator: "&").map { segment in
             let parts = segment.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = percentDecoded(parts[0], plusIsSpace: true)

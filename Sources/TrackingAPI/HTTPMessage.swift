@@ -1,3 +1,4 @@
+import MLflowCore
 #if canImport(Glibc)
 import Glibc
 #endif

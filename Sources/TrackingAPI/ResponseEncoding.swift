@@ -60,9 +60,17 @@ extension JSONWriter {
             w.key("inputs")
             w.object { inputs in
                 inputs.list("dataset_inputs", run.datasetInputs) { $0.write($1) }
+                inputs.list("model_inputs", run.modelInputs) { writer, id in writer.object { $0.field("model_id", id) } }
             }
             w.key("outputs")
-            w.object { _ in }
+            w.object { outputs in
+                outputs.list("model_outputs", run.modelOutputs) { writer, output in
+                    writer.object { o in
+                        o.field("model_id", output.modelID)
+                        o.field("step", output.step)
+                    }
+                }
+            }
         }
     }
 
@@ -78,6 +86,28 @@ extension JSONWriter {
                 if let schema = input.dataset.schema { d.field("schema", schema) }
                 if let profile = input.dataset.profile { d.field("profile", profile) }
             }
+        }
+    }
+
+    /// `{"info": {...}, "data": {"params": [...]}}` (contract §12).
+    mutating func write(_ model: LoggedModel) {
+        object { w in
+            w.key("info")
+            w.object { i in
+                i.field("model_id", model.modelID)
+                i.field("experiment_id", model.experimentID)
+                i.field("name", model.name)
+                i.field("creation_timestamp_ms", model.creationTime)
+                i.field("last_updated_timestamp_ms", model.lastUpdatedTime)
+                i.field("artifact_uri", model.artifactLocation)
+                i.field("status", model.status.name)
+                if let modelType = model.modelType { i.field("model_type", modelType) }
+                if let sourceRunID = model.sourceRunID { i.field("source_run_id", sourceRunID) }
+                if let message = model.statusMessage { i.field("status_message", message) }
+                i.list("tags", model.tags) { $0.write($1) }
+            }
+            w.key("data")
+            w.object { d in d.list("params", model.params) { $0.write($1) } }
         }
     }
 

@@ -13,11 +13,18 @@ struct Router {
         case rpc(RPCHandler)
         /// Anything else (health, version): gets the raw request.
         case raw((APIRequest) throws -> APIResponse)
+        /// Every path under a prefix (artifact files): gets the request and the rest of the
+        /// raw, still percent-encoded, path after the prefix.
+        case prefixed((APIRequest, Substring) throws -> APIResponse)
+        /// A JSON RPC with parameters in its path (`logged-models/{id}/tags`): gets the fields
+        /// and the raw path after the prefix.
+        case prefixedRPC((RequestFields, Substring) throws -> [UInt8])
     }
 
     static let rpcRoots = ["/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"]
 
     private var routes: [String: [String: Handler]] = [:]
+    private var prefixes: [(prefix: String, methods: [String: Handler])] = []
 
     /// Registers `handler` for `method` on `rpc` (e.g. `runs/get`) under both API roots.
     mutating func rpc(_ method: String, _ rpc: String, _ handler: @escaping RPCHandler) {
@@ -29,17 +36,44 @@ struct Router {
         routes[path, default: [:]][method] = handler
     }
 
+    /// Registers `handler` for `method` on every path that starts with `prefix`.
+    mutating func prefix(_ method: String, _ prefix: String, _ handler: @escaping (APIRequest, Substring) throws -> APIResponse) {
+        addPrefixed(method, prefix, .prefixed(handler))
+    }
+
+    /// Registers an RPC taking parameters from its path under both API roots, for every path
+    /// starting with `rpcPrefix` (e.g. `logged-models/`).
+    mutating func prefixRPC(_ method: String, _ rpcPrefix: String, _ handler: @escaping (RequestFields, Substring) throws -> [UInt8]) {
+        for root in Self.rpcRoots { addPrefixed(method, root + rpcPrefix, .prefixedRPC(handler)) }
+    }
+
+    private mutating func addPrefixed(_ method: String, _ prefix: String, _ handler: Handler) {
+        if let index = prefixes.firstIndex(where: { $0.prefix == prefix }) {
+            prefixes[index].methods[method] = handler
+        } else {
+            prefixes.append((prefix, [method: handler]))
+        }
+    }
+
     enum Match {
-        case found(Handler)
+        case found(Handler, rest: Substring)
         case methodNotAllowed(allowed: [String])
         case notFound
     }
 
-    func match(method: String, path: String) -> Match {
-        guard let methods = routes[path] else { return .notFound }
-        if let handler = methods[method] { return .found(handler) }
+    /// Exact routes match the decoded `path`; prefix routes match the raw path.
+    func match(method: String, path: String, rawPath: String) -> Match {
+        if let methods = routes[path] { return pick(method, methods, rest: "") }
+        if let (prefix, methods) = prefixes.first(where: { rawPath.hasPrefix($0.prefix) }) {
+            return pick(method, methods, rest: rawPath.dropFirst(prefix.count))
+        }
+        return .notFound
+    }
+
+    private func pick(_ method: String, _ methods: [String: Handler], rest: Substring) -> Match {
+        if let handler = methods[method] { return .found(handler, rest: rest) }
         // HEAD is answered like GET, without a body (the transport drops it).
-        if method == "HEAD", let handler = methods["GET"] { return .found(handler) }
+        if method == "HEAD", let handler = methods["GET"] { return .found(handler, rest: rest) }
         return .methodNotAllowed(allowed: methods.keys.sorted())
     }
 }

@@ -76,7 +76,25 @@ extension TrackingAPI {
                         schema: try dataset.string("schema"),
                         profile: try dataset.string("profile")))
             }
-            try store.logInputs(runID: try fields.runID(allowingUUID: false), datasets: datasets)
+            let models = try fields.messages("models").map { try $0.requiredString("model_id") }
+            try store.logInputs(runID: try fields.runID(allowingUUID: false), datasets: datasets, models: models)
+            return Self.empty
+        }
+        router.rpc("POST", "runs/outputs") { fields in
+            let models = try fields.messages("models").map { ModelOutput(modelID: try $0.requiredString("model_id"), step: try $0.int64("step") ?? 0) }
+            try store.logOutputs(runID: try fields.runID(allowingUUID: false), models: models)
+            return Self.empty
+        }
+        router.rpc("POST", "runs/log-model") { fields in
+            let modelJSON = try fields.requiredString("model_json")
+            guard case .object(let model)? = try? JSONParser.parse(Array(modelJSON.utf8)) else {
+                throw MLflowError(.invalidParameterValue, "Malformed model info. \(modelJSON.prefix(200)) is not a valid JSON object.")
+            }
+            let missing = ["artifact_path", "flavors", "utc_time_created", "run_id"].filter { model[$0] == nil }
+            if !missing.isEmpty {
+                throw MLflowError(.invalidParameterValue, "Model json is missing mandatory fields: \(missing)")
+            }
+            try store.appendLoggedModelHistory(runID: try fields.runID(allowingUUID: false), modelJSON: modelJSON)
             return Self.empty
         }
     }

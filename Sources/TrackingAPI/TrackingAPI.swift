@@ -17,9 +17,11 @@ public final class TrackingAPI {
     private let urlPrefix: String
     private var router = Router()
 
-    /// - Parameter urlPrefix: where the API is mounted (`/mlflow`), stripped from request
-    ///   paths that start with it; `""` or `/` for the root.
-    public init(store: any TrackingStore, urlPrefix: String = "") {
+    /// - Parameters:
+    ///   - artifacts: where artifacts are stored; without it the artifact routes do not exist.
+    ///   - urlPrefix: where the API is mounted (`/mlflow`), stripped from request paths that
+    ///     start with it; `""` or `/` for the root.
+    public init(store: any TrackingStore, artifacts: ArtifactSettings? = nil, urlPrefix: String = "") {
         self.store = store
         var prefix = urlPrefix
         while prefix.hasSuffix("/") { prefix.removeLast() }
@@ -30,16 +32,22 @@ public final class TrackingAPI {
         registerRunRoutes(&router)
         registerMetricRoutes(&router)
         registerSearchRoutes(&router)
+        registerLoggedModelRoutes(&router)
+        if let artifacts { registerArtifactRoutes(&router, artifacts) }
     }
 
     public func handle(_ request: APIRequest) -> APIResponse {
         let path = routedPath(request.path)
         do {
-            switch router.match(method: request.method, path: path) {
-            case .found(.raw(let handler)):
+            switch router.match(method: request.method, path: path, rawPath: routedPath(request.rawPath)) {
+            case .found(.raw(let handler), _):
                 return try handler(request)
-            case .found(.rpc(let handler)):
+            case .found(.prefixed(let handler), let rest):
+                return try handler(request, rest)
+            case .found(.rpc(let handler), _):
                 return .json(try handler(try fields(of: request, path: path)))
+            case .found(.prefixedRPC(let handler), let rest):
+                return .json(try handler(try fields(of: request, path: path), rest))
             case .methodNotAllowed(let allowed):
                 var response = Self.error(MLflowError(.badRequest, "The method \(request.method) is not allowed for \(path)."), status: 405)
                 response.headers.append(("Allow", allowed.joined(separator: ", ")))

@@ -43,10 +43,13 @@ extension SQLiteStore {
         }
     }
 
-    public func logInputs(runID: String, datasets: [DatasetInput]) throws {
+    public func logInputs(runID: String, datasets: [DatasetInput], models: [String] = []) throws {
         for input in datasets { try Self.validate(input) }
         try write {
             let run = try activeRun(runID)
+            for model in models {
+                try db.run("INSERT OR IGNORE INTO run_model_inputs (run_key, model_id) VALUES (?, ?)", [.integer(run.key), .text(model)])
+            }
             for input in datasets {
                 let datasetKey = try datasetKey(experimentKey: run.experimentID, input.dataset)
                 try db.run(
@@ -60,6 +63,22 @@ extension SQLiteStore {
                         [.integer(run.key), .integer(datasetKey), .text(tag.key), .text(tag.value)])
                 }
             }
+        }
+    }
+
+    /// Appends `modelJSON` (a JSON object, checked by the caller) to the run's
+    /// `mlflow.log-model.history` tag, a JSON list, as the 2.x client's `runs/log-model` asks.
+    public func appendLoggedModelHistory(runID: String, modelJSON: String) throws {
+        let key = "mlflow.log-model.history"
+        try write {
+            let run = try activeRun(runID)
+            let current = try db.first("SELECT value FROM tags WHERE run_key = ? AND key = ?", [.integer(run.key), .text(key)]) { $0.text(0) }
+            var value = "[" + modelJSON + "]"
+            if let current, current.hasSuffix("]"), current.hasPrefix("[") {
+                let inner = current.dropFirst().dropLast()
+                value = inner.allSatisfy(\.isWhitespace) ? value : "[" + inner + ", " + modelJSON + "]"
+            }
+            try upsertTag(runKey: run.key, RunTag(key: key, value: value))
         }
     }
 

@@ -169,6 +169,12 @@ extension SQLiteStore {
                 }
             }
         }
+        try db.query("SELECT run_key, model_id FROM run_model_inputs WHERE run_key \(inKeys) ORDER BY run_key, model_id", [keyList]) { row in
+            runs[row.int64(0)]?.modelInputs.append(row.text(1))
+        }
+        try db.query("SELECT run_key, model_id, step FROM run_model_outputs WHERE run_key \(inKeys) ORDER BY run_key, model_id", [keyList]) { row in
+            runs[row.int64(0)]?.modelOutputs.append(ModelOutput(modelID: row.text(1), step: row.int64(2)))
+        }
         return keys.compactMap { runs[$0] }
     }
 

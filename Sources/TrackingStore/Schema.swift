@@ -97,7 +97,48 @@ public enum Schema {
             value TEXT NOT NULL,
             PRIMARY KEY (run_key, dataset_key, key)
         ) WITHOUT ROWID;
+        """,
+        // 2: MLflow 3 logged models, and the models runs use and produce.
         """
+        CREATE TABLE logged_models (
+            model_key INTEGER PRIMARY KEY,
+            model_id TEXT NOT NULL UNIQUE,
+            experiment_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            artifact_location TEXT NOT NULL,
+            creation_time INTEGER NOT NULL,
+            last_updated_time INTEGER NOT NULL,
+            status INTEGER NOT NULL,
+            lifecycle_stage TEXT NOT NULL,
+            model_type TEXT,
+            source_run_id TEXT,
+            status_message TEXT
+        );
+        CREATE INDEX logged_models_by_experiment ON logged_models (experiment_id, creation_time);
+        CREATE TABLE logged_model_tags (
+            model_key INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (model_key, key)
+        ) WITHOUT ROWID;
+        CREATE TABLE logged_model_params (
+            model_key INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (model_key, key)
+        ) WITHOUT ROWID;
+        CREATE TABLE run_model_outputs (
+            run_key INTEGER NOT NULL,
+            model_id TEXT NOT NULL,
+            step INTEGER NOT NULL,
+            PRIMARY KEY (run_key, model_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE run_model_inputs (
+            run_key INTEGER NOT NULL,
+            model_id TEXT NOT NULL,
+            PRIMARY KEY (run_key, model_id)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// Brings the database to `currentVersion`, creating the default experiment in a new one.

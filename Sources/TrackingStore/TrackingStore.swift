@@ -28,9 +28,20 @@ public protocol TrackingStore: AnyObject {
     /// One param, with the single-param wording of a conflicting value.
     func logParam(runID: String, param: Param) throws
     func deleteTag(runID: String, key: String) throws
-    func logInputs(runID: String, datasets: [DatasetInput]) throws
+    func logInputs(runID: String, datasets: [DatasetInput], models: [String]) throws
+    func logOutputs(runID: String, models: [ModelOutput]) throws
+    func appendLoggedModelHistory(runID: String, modelJSON: String) throws
 
     func searchRuns(_ request: RunSearchRequest) throws -> Page<Run>
+
+    func createLoggedModel(_ request: NewLoggedModel) throws -> LoggedModel
+    func loggedModel(id: String) throws -> LoggedModel
+    func finalizeLoggedModel(id: String, status: LoggedModelStatus) throws -> LoggedModel
+    func deleteLoggedModel(id: String) throws
+    func setLoggedModelTags(id: String, tags: [KeyValue]) throws -> LoggedModel
+    func deleteLoggedModelTag(id: String, key: String) throws
+    func logLoggedModelParams(id: String, params: [KeyValue]) throws
+    func searchLoggedModels(_ request: LoggedModelSearchRequest) throws -> Page<LoggedModel>
     func searchExperiments(_ request: ExperimentSearchRequest) throws -> Page<Experiment>
 
     /// A metric's points in (timestamp, step, value) order. `maxResults` nil means all.

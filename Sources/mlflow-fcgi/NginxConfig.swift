@@ -1,9 +1,12 @@
 import Foundation
 
 /// The nginx configuration `up` runs: the template from `deploy/nginx/` with its
-/// `{{listen}}`, `{{socket}}`, `{{location}}` and `{{data}}` placeholders filled in.
+/// `{{listen}}`, `{{socket}}`, `{{location}}`, `{{data}}` and `{{artifacts}}` placeholders
+/// filled in.
 struct NginxConfig {
     static let templateName = "nginx.conf.template"
+    /// The internal location that serves artifact downloads (`X-Accel-Redirect`).
+    static let artifactsLocation = "/_mlflow_artifacts/"
 
     /// Where to look for the template when none is given: beside a source checkout's build
     /// folder (`.build/<triple>/release/mlflow-fcgi` → `deploy/nginx/`), in an installed
@@ -19,9 +22,9 @@ struct NginxConfig {
     }
 
     /// The template with every placeholder replaced; an unknown `{{...}}` left over is an error.
-    static func render(template: String, listen: String, socket: String, location: String, data: String) throws -> String {
+    static func render(template: String, listen: String, socket: String, location: String, data: String, artifacts: String) throws -> String {
         var text = template
-        for (name, value) in [("listen", listen), ("socket", socket), ("location", location), ("data", data)] {
+        for (name, value) in [("listen", listen), ("socket", socket), ("location", location), ("data", data), ("artifacts", artifacts)] {
             text = text.replacingOccurrences(of: "{{\(name)}}", with: value)
         }
         if let range = text.range(of: "{{") {

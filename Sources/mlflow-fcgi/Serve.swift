@@ -36,6 +36,8 @@ struct Serve: ParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
+    @OptionGroup var artifacts: ArtifactOptions
+
     func validate() throws {
         if socket != nil, listen != nil { throw ValidationError("give --socket or --listen, not both") }
         if threads < 1 || threads > 256 { throw ValidationError("--threads must be between 1 and 256") }
@@ -67,13 +69,20 @@ struct Serve: ParsableCommand {
             log(.error, "\(error)")
             throw ExitCode(2)
         }
+        let artifactSettings: ArtifactSettings
+        do {
+            artifactSettings = try artifacts.settings()
+        } catch {
+            log(.error, "\(error)")
+            throw ExitCode(2)
+        }
         let configuration = store.configuration
         let prefix = urlPrefix
         let server = try FastCGIServer(
             socket: listening, threads: threads,
             log: { log(.error, $0) },
             makeHandler: {
-                let api = TrackingAPI(store: try SQLiteStore(configuration), urlPrefix: prefix)
+                let api = TrackingAPI(store: try SQLiteStore(configuration), artifacts: artifactSettings, urlPrefix: prefix)
                 return { request in Self.handle(request, api, log) }
             })
         log(.info, "serving \(socket ?? listen ?? "fd 0") with \(threads) threads, database \(store.database)")

@@ -52,10 +52,11 @@ struct Up: ParsableCommand {
         StopSignals.block()
         let dataURL = URL(fileURLWithPath: data).standardizedFileURL
         let dataPath = dataURL.path
-        for folder in ["", "/run", "/nginx"] {
+        for folder in ["", "/run", "/nginx", "/artifacts"] {
             try FileManager.default.createDirectory(atPath: dataPath + folder, withIntermediateDirectories: true)
         }
         let database = dataPath + "/mlflow.db"
+        let artifactsRoot = dataPath + "/artifacts"
         let socketPath = dataPath + "/run/mlflow-fcgi.sock"
         let prefix = Self.normalizedPrefix(urlPrefix)
 
@@ -69,7 +70,7 @@ struct Up: ParsableCommand {
         }
         let config = try NginxConfig.render(
             template: try String(contentsOfFile: templatePath, encoding: .utf8),
-            listen: "\(host):\(port)", socket: socketPath, location: prefix + "/", data: dataPath)
+            listen: "\(host):\(port)", socket: socketPath, location: prefix + "/", data: dataPath, artifacts: artifactsRoot)
         let configPath = dataPath + "/nginx/nginx.conf"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
 
@@ -78,6 +79,7 @@ struct Up: ParsableCommand {
         let workerArguments = [
             executable, "serve", "--database", database, "--threads", String(threads),
             "--url-prefix", prefix, "--durability", durability.rawValue, "--log-level", logLevel,
+            "--artifacts-root", artifactsRoot, "--x-accel-redirect", NginxConfig.artifactsLocation,
         ]
         var pool = try (0..<workers).map { index in
             try ChildProcess.spawn(workerArguments, name: "worker \(index + 1)", stdinFD: socket.fd)

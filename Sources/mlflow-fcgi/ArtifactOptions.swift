@@ -1,0 +1,28 @@
+import ArgumentParser
+import TrackingAPI
+import TrackingStore
+
+/// Options for the artifact store and who sends downloads.
+struct ArtifactOptions: ParsableArguments {
+    @Option(help: "Folder that holds artifacts (env MLFLOW_FCGI_ARTIFACTS_ROOT).")
+    var artifactsRoot: String = environment("MLFLOW_FCGI_ARTIFACTS_ROOT") ?? "mlflow-data/artifacts"
+
+    @Option(help: "nginx: answer downloads with X-Accel-Redirect to this internal location, e.g. /_mlflow_artifacts/ (env MLFLOW_FCGI_X_ACCEL_REDIRECT).")
+    var xAccelRedirect: String? = environment("MLFLOW_FCGI_X_ACCEL_REDIRECT")
+
+    @Flag(help: "Apache mod_xsendfile: answer downloads with X-Sendfile.")
+    var xSendfile = environment("MLFLOW_FCGI_X_SENDFILE") == "1"
+
+    func validate() throws {
+        if xAccelRedirect != nil, xSendfile { throw ValidationError("give --x-accel-redirect or --x-sendfile, not both") }
+        if let prefix = xAccelRedirect, !prefix.hasPrefix("/") || !prefix.hasSuffix("/") {
+            throw ValidationError("--x-accel-redirect must start and end with '/', e.g. /_mlflow_artifacts/")
+        }
+    }
+
+    func settings() throws -> ArtifactSettings {
+        let downloads: ArtifactSettings.Downloads =
+            if let prefix = xAccelRedirect { .accelRedirect(prefix: prefix) } else if xSendfile { .sendfile } else { .stream }
+        return ArtifactSettings(repository: try LocalArtifactRepository(root: artifactsRoot), downloads: downloads)
+    }
+}
