@@ -1,0 +1,234 @@
+"""Start and stop the two servers the benchmarks compare, on 127.0.0.1 only.
+
+    from servers import OurServer, ReferenceServer
+    with OurServer(data_dir) as ours, ReferenceServer(other_dir) as ref:
+        requests.post(ours.uri + "/api/2.0/mlflow/runs/search", json=...)
+
+- `OurServer`: `mlflow-fcgi up --port P --data DIR --workers 2` (nginx + FastCGI workers), the
+  database at DIR/mlflow.db. The binary is `.build/release/mlflow-fcgi` unless MLFLOW_FCGI_BIN
+  names another (build it with `swift build -c release`).
+- `ReferenceServer`: `mlflow server --backend-store-uri sqlite:///DIR/mlflow.db --host 127.0.0.1
+  --port P` from `.venv-reference` (made by `bench/setup-reference`), default worker count,
+  artifacts proxied into DIR/mlartifacts (MLflow's default, kept inside DIR).
+
+Each runs in its own process group (start_new_session), so stopping reaches every child:
+SIGTERM to the group, wait, then SIGKILL to the group for whatever is left. `start()` returns
+once GET /health answers 200 (bounded wait), and fails with the server's log tail otherwise.
+Telemetry is off for the reference server (this machine reaches no network besides loopback).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+OUR_BINARY = Path(os.environ.get("MLFLOW_FCGI_BIN", REPO / ".build" / "release" / "mlflow-fcgi"))
+NGINX_TEMPLATE = REPO / "deploy" / "nginx" / "nginx.conf.template"
+REFERENCE_VENV = REPO / ".venv-reference"
+REFERENCE_MLFLOW = REFERENCE_VENV / "bin" / "mlflow"
+
+QUIET_ENV = {
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "true",
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
+}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tail(path: Path, limit: int = 3000) -> str:
+    try:
+        return path.read_text(errors="replace")[-limit:]
+    except OSError:
+        return f"<{path.name}: not there>"
+
+
+class Server:
+    """One server process group; subclasses give the command line."""
+
+    name = "server"
+    health_timeout_s = 60.0
+    stop_timeout_s = 15.0
+
+    def __init__(self, data_dir: Path | str, port: int | None = None):
+        self.data = Path(data_dir).resolve()
+        self.fixed_port = port
+        self.port = 0
+        self.proc: subprocess.Popen | None = None
+
+    # -- to override
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def environment(self) -> dict[str, str]:
+        return dict(os.environ, **QUIET_ENV)
+
+    # -- common
+    @property
+    def uri(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def database(self) -> Path:
+        return self.data / "mlflow.db"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data / f"{self.name}.log"
+
+    def start(self) -> "Server":
+        self.data.mkdir(parents=True, exist_ok=True)
+        last = ""
+        # A port picked free can be taken before the server binds it: retry with a fresh one.
+        for _attempt in range(3):
+            self.port = self.fixed_port or free_port()
+            with open(self.log_path, "ab") as log:
+                self.proc = subprocess.Popen(
+                    self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    cwd=REPO, env=self.environment(), start_new_session=True)
+            ok, last = self._wait_healthy()
+            if ok:
+                return self
+            self.stop()
+            if self.fixed_port or "address already in use" not in _tail(self.log_path).lower():
+                break
+        raise RuntimeError(f"{self.name} did not become healthy: {last}\n"
+                           f"command: {' '.join(self.command())}\n--- log ---\n{_tail(self.log_path)}")
+
+    def _wait_healthy(self) -> tuple[bool, str]:
+        deadline = time.monotonic() + self.health_timeout_s
+        last = "no answer"
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False, f"exited with status {self.proc.returncode}"
+            try:
+                r = requests.get(self.uri + "/health", timeout=2)
+                if r.status_code == 200:
+                    return True, ""
+                last = f"/health -> {r.status_code}"
+            except requests.RequestException as e:
+                last = f"/health -> {type(e).__name__}"
+            time.sleep(0.2)
+        return False, f"not healthy after {self.health_timeout_s:.0f} s ({last})"
+
+    def stop(self) -> None:
+        """SIGTERM to the process group, wait, then SIGKILL whatever is left of the group."""
+        if self.proc is None:
+            return
+        pgid = self.proc.pid  # start_new_session: the group id is the leader's pid
+        if self.proc.poll() is None:
+            try:
+                os.killpg(pgid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=self.stop_timeout_s)
+            except subprocess.TimeoutExpired:
+                sys.stderr.write(f"warning: {self.name} ignored SIGTERM for {self.stop_timeout_s:.0f} s\n")
+        deadline = time.monotonic() + 3.0
+        while self._group_alive(pgid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        self.proc = None
+
+    @staticmethod
+    def _group_alive(pgid: int) -> bool:
+        try:
+            os.killpg(pgid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class OurServer(Server):
+    """nginx + mlflow-fcgi workers via `mlflow-fcgi up`."""
+
+    name = "mlflow-fcgi"
+
+    def __init__(self, data_dir, port=None, workers: int = 2, extra_args: list[str] | None = None):
+        super().__init__(data_dir, port)
+        self.workers = workers
+        self.extra_args = extra_args or []
+
+    def command(self) -> list[str]:
+        if not OUR_BINARY.exists():
+            raise RuntimeError(f"{OUR_BINARY} does not exist: run `swift build -c release` first")
+        # up wants the signal on itself (it stops nginx and the workers); killpg reaches it too.
+        return [str(OUR_BINARY), "up", "--port", str(self.port), "--data", str(self.data),
+                "--workers", str(self.workers), "--nginx-template", str(NGINX_TEMPLATE),
+                *self.extra_args]
+
+    @staticmethod
+    def migrate(database: Path | str) -> None:
+        """Creates (or upgrades) our schema in `database` with `mlflow-fcgi migrate`."""
+        subprocess.run([str(OUR_BINARY), "migrate", "--database", str(database)],
+                       check=True, cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, timeout=120)
+
+
+class ReferenceServer(Server):
+    """The real `mlflow server` (Python) over SQLite, from .venv-reference."""
+
+    name = "mlflow-reference"
+    health_timeout_s = 180.0  # the first start migrates MLflow's schema, which takes a while
+
+    def __init__(self, data_dir, port=None, workers: int | None = None):
+        super().__init__(data_dir, port)
+        self.workers = workers
+
+    def command(self) -> list[str]:
+        if not REFERENCE_MLFLOW.exists():
+            raise RuntimeError(f"{REFERENCE_MLFLOW} does not exist: run bench/setup-reference first")
+        cmd = [str(REFERENCE_MLFLOW), "server",
+               "--backend-store-uri", f"sqlite:///{self.database}",
+               "--artifacts-destination", str(self.data / "mlartifacts"),
+               "--host", "127.0.0.1", "--port", str(self.port)]
+        if self.workers:
+            cmd += ["--workers", str(self.workers)]
+        return cmd
+
+    @staticmethod
+    def upgrade_schema(database: Path | str) -> None:
+        """Creates MLflow's schema in `database` with `mlflow db upgrade` (no server needed)."""
+        subprocess.run([str(REFERENCE_MLFLOW), "db", "upgrade", f"sqlite:///{Path(database).resolve()}"],
+                       check=True, cwd=REPO, stdin=subprocess.DEVNULL, timeout=600,
+                       env=dict(os.environ, **QUIET_ENV),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+if __name__ == "__main__":
+    # Smoke test: start both on fresh temporary folders, print their URIs, stop them.
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="mlflow-servers-") as tmp:
+        with OurServer(Path(tmp) / "ours") as ours, ReferenceServer(Path(tmp) / "ref") as ref:
+            for s in (ours, ref):
+                v = requests.get(s.uri + "/version", timeout=5)
+                print(f"{s.name}: {s.uri} healthy, /version -> {v.status_code} {v.text.strip()[:40]}")
+    print("stopped")
