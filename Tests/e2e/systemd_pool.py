@@ -94,7 +94,8 @@ class UnitPool:
         self.listener.listen(int(self.socket_unit["Backlog"][0]))
 
     def start(self) -> None:
-        self.open_socket()
+        if self.listener is None:
+            self.open_socket()
         env = self.environment()
         pre = subprocess.run(self.command("ExecStartPre"), env=env, capture_output=True, text=True, timeout=30)
         assert pre.returncode == 0, f"ExecStartPre failed: {pre.stderr}"
@@ -130,9 +131,27 @@ class UnitPool:
         """`systemctl reload`: ExecReload with $MAINPID."""
         return subprocess.run(self.command("ExecReload", mainpid=self.proc.pid), capture_output=True, text=True, timeout=timeout)
 
+    def restart(self) -> int | None:
+        """`systemctl restart mlflow-fcgi.service`: the service stops and starts again while the
+        socket unit keeps the listening socket open. Returns the old pool's exit status."""
+        status = self.stop_service()
+        self.start()
+        return status
+
     def stop(self) -> int | None:
-        """`systemctl stop` with KillMode=mixed: SIGTERM to the main process, then SIGKILL to
-        the whole group after TimeoutStopSec. Returns multiwatch's exit status (None if killed)."""
+        """`systemctl stop mlflow-fcgi.socket mlflow-fcgi.service`: the service as below, then the
+        socket is closed and its file removed (RemoveOnStop=yes)."""
+        status = self.stop_service()
+        if self.listener is not None:
+            self.listener.close()
+            self.listener = None
+            self.socket_path.unlink(missing_ok=True)
+        return status
+
+    def stop_service(self) -> int | None:
+        """`systemctl stop mlflow-fcgi.service` with KillMode=mixed: SIGTERM to the main process,
+        then SIGKILL to the whole group after TimeoutStopSec. Returns multiwatch's exit status
+        (None if it had to be killed)."""
         status = None
         if self.proc is not None:
             if self.proc.poll() is None:
@@ -150,8 +169,4 @@ class UnitPool:
                 self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
-        if self.listener is not None:
-            self.listener.close()
-            self.listener = None
-            self.socket_path.unlink(missing_ok=True)  # RemoveOnStop=yes
         return status
