@@ -1,0 +1,100 @@
+import Foundation
+import MLflowCore
+import MLflowTestSupport
+import Testing
+import TrackingStore
+
+@Suite struct LocalArtifactRepositoryTests {
+    let folder: TemporaryDatabase
+    let repository: LocalArtifactRepository
+
+    init() throws {
+        folder = try TemporaryDatabase()
+        repository = try LocalArtifactRepository(root: folder.folder.appendingPathComponent("artifacts").path)
+    }
+
+    func path(_ text: String) throws -> ArtifactPath { try ArtifactPath.fromParameter(text) }
+
+    func upload(_ text: String, _ bytes: [UInt8], expectedSize: Int? = nil) throws {
+        try repository.upload(try path(text), expectedSize: expectedSize ?? bytes.count) { write in
+            try bytes.withUnsafeBytes { try write($0) }
+            return bytes.count
+        }
+    }
+
+    func contents(_ text: String) throws -> [UInt8] {
+        let file = try repository.openFile(try path(text))
+        defer { close(file.descriptor) }
+        var bytes = [UInt8](repeating: 0, count: file.size)
+        #expect(read(file.descriptor, &bytes, file.size) == file.size)
+        return bytes
+    }
+
+    @Test func uploadCreatesFoldersAndDownloadReadsItBack() throws {
+        try upload("1/run/artifacts/dir/a.txt", Array("hello".utf8))
+        #expect(try contents("1/run/artifacts/dir/a.txt") == Array("hello".utf8))
+    }
+
+    @Test func uploadReplacesAFile() throws {
+        try upload("a.txt", Array("one".utf8))
+        try upload("a.txt", Array("two".utf8))
+        #expect(try contents("a.txt") == Array("two".utf8))
+    }
+
+    @Test func listingShowsNamesSizesAndFolders() throws {
+        try upload("d/x.bin", [1, 2, 3])
+        try upload("d/sub/y.bin", [1])
+        let entries = try #require(try repository.list(try path("d")))
+        #expect(entries == [FileInfo(path: "sub", isDirectory: true, size: nil), FileInfo(path: "x.bin", isDirectory: false, size: 3)])
+        #expect(try repository.list(try path("missing")) == nil)
+        #expect(try repository.listRecursively(try path("d")).map(\.path) == ["sub", "sub/y.bin", "x.bin"])
+    }
+
+    @Test func anUploadThatStopsShortLeavesNothing() throws {
+        #expect(throws: MLflowError.self) { try upload("partial.bin", [1, 2, 3], expectedSize: 10) }
+        #expect(try repository.list(try path("")) == [])
+    }
+
+    @Test func anUploadThatFailsLeavesNothing() throws {
+        struct Broken: Error {}
+        #expect(throws: Broken.self) {
+            try repository.upload(try path("broken.bin"), expectedSize: nil) { write in
+                try [UInt8](repeating: 7, count: 1000).withUnsafeBytes { try write($0) }
+                throw Broken()
+            }
+        }
+        #expect(try repository.list(try path("")) == [])
+    }
+
+    @Test func missingFileIsA404AndAFolderA400() throws {
+        try upload("d/x", [1])
+        expectMLflowError(.resourceDoesNotExist) { try repository.openFile(try path("nope")) }
+        expectMLflowError(.invalidParameterValue) { try repository.openFile(try path("d")) }
+    }
+
+    @Test func deleteRemovesFilesAndTrees() throws {
+        try upload("d/x", [1])
+        try upload("d/sub/y", [1])
+        try repository.delete(try path("d/sub"))
+        #expect(try repository.list(try path("d"))?.map(\.path) == ["x"])
+        try repository.delete(try path("d"))
+        #expect(try repository.list(try path("d")) == nil)
+        try repository.delete(try path("never-there"))
+    }
+
+    @Test func symlinksLeavingTheRootAreRefused() throws {
+        let outside = folder.folder.appendingPathComponent("outside")
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        try Data("secret".utf8).write(to: outside.appendingPathComponent("secret.txt"))
+        try FileManager.default.createSymbolicLink(atPath: repository.root + "/escape", withDestinationPath: outside.path)
+        expectMLflowError(.invalidParameterValue, containing: "leaves the artifact store") { try repository.openFile(try path("escape/secret.txt")) }
+        expectMLflowError(.invalidParameterValue, containing: "leaves the artifact store") { try upload("escape/new.txt", [1]) }
+        expectMLflowError(.invalidParameterValue) { try repository.list(try path("escape")) }
+        #expect(!FileManager.default.fileExists(atPath: outside.appendingPathComponent("new.txt").path))
+    }
+
+    @Test func uploadOverAFolderIsRefused() throws {
+        try upload("d/x", [1])
+        expectMLflowError(.invalidParameterValue) { try upload("d", [1]) }
+    }
+}
