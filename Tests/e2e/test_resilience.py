@@ -105,6 +105,7 @@ def test_concurrent_clients_lose_nothing_and_see_no_lock_error(pool_stack):
     assert integrity(pool_stack) == "ok"
 
 
+@pytest.mark.timeout(KILLS * 0.5 + 240)  # the long run (MLFLOW_FCGI_E2E_KILLS=250) outlasts pytest.ini's 180 s
 def test_crash_safety_under_sigkill(pool_stack):
     runs = new_runs(pool_stack, 4)
     stop = threading.Event()

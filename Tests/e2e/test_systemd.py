@@ -100,6 +100,16 @@ def test_the_service_command_lines_run_supervise_reload_and_stop_a_pool(tmp_path
     assert "Program crashed" not in log and "Fatal error" not in log, log[-3000:]
 
 
+def test_a_pool_that_cannot_open_its_database_fails_its_start(tmp_path):
+    """ExecStartPre (migrate) stops the start with the reason, before multiwatch runs: multiwatch
+    itself would give up on workers that die at once and exit with status 0."""
+    pool = UnitPool(tmp_path, "/mlflow")
+    pool.database.write_bytes(b"not an SQLite database; a text file long enough to have a header" * 4)
+    done = subprocess.run(pool.command("ExecStartPre"), env=pool.environment(), capture_output=True, text=True, timeout=30)
+    assert done.returncode != 0
+    assert str(pool.database) in done.stderr and "not a database" in done.stderr
+
+
 def test_reload_and_restart_under_load_refuse_no_request():
     """Clients write through Apache (mod_proxy_fcgi) while `systemctl reload` replaces every
     worker and then `systemctl restart` replaces the whole pool (the socket staying open, as

@@ -200,3 +200,48 @@ def test_url_prefix_is_stripped(tmp_path):
         assert fcgi.request(sock, "GET", "/mlflow/health").body == b"OK"
     finally:
         stop(proc)
+
+
+# ------------------------------------------------------------------ refusing to start, as deployed
+# Under a supervisor (multiwatch, mod_fcgid, systemd) a worker that cannot start must say why on
+# stderr (the journal, Apache's error log) and exit non-zero, at once.
+
+
+def _refused(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    proc = subprocess.run([str(BINARY), "serve", *args], stdin=subprocess.DEVNULL, capture_output=True, timeout=20,
+                          env={**os.environ, **(env or {})})
+    assert proc.returncode != 0, proc.stderr
+    return proc
+
+
+def test_exits_with_a_message_when_the_socket_folder_does_not_exist(tmp_path):
+    sock = tmp_path / "no" / "such" / "w.sock"
+    proc = _refused(["--database", str(tmp_path / "mlflow.db"), "--socket", str(sock)])
+    assert str(sock) in proc.stderr.decode() and b"No such file or directory" in proc.stderr
+
+
+def test_exits_with_a_message_when_the_port_is_taken(tmp_path):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = _refused(["--database", str(tmp_path / "mlflow.db"), "--listen", f"127.0.0.1:{port}"])
+    assert f"cannot bind 127.0.0.1:{port}".encode() in proc.stderr
+    assert b"in use" in proc.stderr
+
+
+def test_exits_with_a_message_when_the_database_is_not_sqlite(tmp_path):
+    bad = tmp_path / "not-a-database.db"
+    bad.write_bytes(b"this is not an SQLite database, just text long enough to fill a header" * 4)
+    proc = _refused(["--database", str(bad), "--socket", str(tmp_path / "s.sock")])
+    assert b"cannot open database" in proc.stderr and b"not a database" in proc.stderr
+    assert bad.read_bytes().startswith(b"this is not")  # left as it was
+
+
+def test_exits_with_a_message_when_configured_by_environment(tmp_path):
+    """As mod_fcgid (FcgidInitialEnv) and systemd (Environment=) configure it: no arguments but
+    `serve`, the database from MLFLOW_FCGI_DATABASE, the socket from MLFLOW_FCGI_SOCKET."""
+    proc = _refused([], env={"MLFLOW_FCGI_DATABASE": str(tmp_path / "no" / "dir" / "mlflow.db"),
+                             "MLFLOW_FCGI_SOCKET": str(tmp_path / "env.sock")})
+    assert b"cannot open database" in proc.stderr and str(tmp_path / "no" / "dir").encode() in proc.stderr
+    assert not (tmp_path / "env.sock").exists()
