@@ -57,10 +57,11 @@ class ApacheSite:
                 shutil.copy(BINARY, binary)
                 database = self.folder / "data" / "mlflow.db"
                 database.parent.mkdir()
+                artifacts = self.folder / "data" / "artifacts"
                 if self.variant == "fcgid":
                     site = lambda port: render(
                         DEPLOY / "mlflow-fcgid.conf.template", port=str(port), location=location,
-                        prefix=self.prefix, binary=str(binary), database=str(database))
+                        prefix=self.prefix, binary=str(binary), database=str(database), artifacts=str(artifacts))
                     self.apache = Apache(self.folder / "apache", site)
                 else:
                     docroot = self.folder / "htdocs"
@@ -69,7 +70,8 @@ class ApacheSite:
                     shutil.copy(DEPLOY / "htaccess-fcgid", app / ".htaccess")
                     script = app / "mlflow.fcgi"
                     script.write_text(render(
-                        DEPLOY / "mlflow.fcgi.template", binary=str(binary), database=str(database), prefix=self.prefix))
+                        DEPLOY / "mlflow.fcgi.template", binary=str(binary), database=str(database), artifacts=str(artifacts),
+                        prefix=self.prefix))
                     script.chmod(0o755)
                     self.apache = Apache(
                         self.folder / "apache", lambda port: "# A shared host: nothing for MLflow here; see .htaccess.\n",

@@ -7,7 +7,8 @@ socket (SocketMode, SocketGroup from the socket unit) and keeps it open for the 
 as systemd does, starts ExecStart with the socket as standard input, runs ExecReload with $MAINPID,
 and stops the pool as KillMode=mixed does (SIGTERM to the main process, SIGKILL to what is left
 after TimeoutStopSec). Only paths are replaced in the unit's lines: the binary, the helper
-script's folder, the database, the socket, and the URL prefix.
+script's folder, the state folder (/var/lib/mlflow: database, artifacts), the socket, and
+the URL prefix.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class UnitPool:
         return (
             text.replace("/usr/local/bin/mlflow-fcgi", str(BINARY))
             .replace("/usr/local/lib/mlflow-fcgi/", str(SYSTEMD) + "/")
-            .replace("/var/lib/mlflow/mlflow.db", str(self.database))
+            .replace("/var/lib/mlflow/", str(self.folder) + "/")
         )
 
     def environment(self) -> dict[str, str]:

@@ -81,6 +81,22 @@ def test_nan_and_a_search_round_trip(site, site_uri):
     assert [r.info.run_id for r in found] == [run_id]
 
 
+def test_artifacts_round_trip(site, site_uri, tmp_path):
+    """log_artifact / download_artifacts through the mlflow-artifacts proxy endpoints: the worker
+    stores the upload and sends the bytes of the download itself (no X-Sendfile here)."""
+    mlflow.set_experiment(unique("apache-artifacts"))
+    source = tmp_path / "notes.txt"
+    source.write_text("through apache\n" * 1000)
+    with mlflow.start_run() as run:
+        mlflow.log_artifact(str(source), artifact_path="docs")
+    client = mlflow.MlflowClient(site_uri)
+    assert [f.path for f in client.list_artifacts(run.info.run_id, "docs")] == ["docs/notes.txt"]
+    target = tmp_path / "back"
+    target.mkdir()
+    local = client.download_artifacts(run.info.run_id, "docs/notes.txt", str(target))
+    assert open(local).read() == source.read_text()
+
+
 @once_only
 def test_routes_under_apache(site):
     """The FastCGI parameters Apache sends route to the right RPC: both API roots, query strings,
