@@ -49,10 +49,16 @@ final class APIFixture {
     let store: SQLiteStore
     let api: TrackingAPI
 
-    init(urlPrefix: String = "", busyTimeoutMilliseconds: Int32 = 10_000) throws {
-        database = try TemporaryDatabase()
+    /// - Parameter downloads: serve artifacts (from a folder beside the database) this way;
+    ///   nil leaves the artifact routes out.
+    init(urlPrefix: String = "", busyTimeoutMilliseconds: Int32 = 10_000, downloads: ArtifactSettings.Downloads? = nil) throws {
+        let database = try TemporaryDatabase()
+        self.database = database
         store = try SQLiteStore(SQLiteStoreConfiguration(path: database.path, busyTimeoutMilliseconds: busyTimeoutMilliseconds))
-        api = TrackingAPI(store: store, urlPrefix: urlPrefix)
+        let artifacts = try downloads.map {
+            ArtifactSettings(repository: try LocalArtifactRepository(root: database.folder.appendingPathComponent("artifacts").path), downloads: $0)
+        }
+        api = TrackingAPI(store: store, artifacts: artifacts, urlPrefix: urlPrefix)
     }
 
     /// Sends `request`. Any 5xx answer is recorded as a test failure unless `allowServerError`:

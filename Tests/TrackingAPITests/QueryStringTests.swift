@@ -1,4 +1,5 @@
 import Foundation
+import MLflowCore
 import Testing
 @testable import TrackingAPI
 
