@@ -16,7 +16,7 @@ extension SQLiteStore {
                     .invalidParameterValue,
                     "Changing param values is not allowed. Params were already logged='[\(listed.joined(separator: ", "))]' for run ID='\(runID)'.")
             }
-            for metric in metrics { try insertMetric(runKey: run.key, metric) }
+            try insertMetrics(runKey: run.key, metrics)
             for tag in tags { try upsertTag(runKey: run.key, tag) }
         }
     }
@@ -101,22 +101,34 @@ extension SQLiteStore {
         return conflicts
     }
 
-    /// Appends a point to the history (an identical point is a no-op) and moves the latest
-    /// value forward when the point ranks higher by (step, timestamp, value).
-    private func insertMetric(runKey: Int64, _ metric: Metric) throws {
+    /// Appends points to the history (an identical point is a no-op) and moves each key's
+    /// latest value forward when the batch's highest-ranking point for that key ranks higher
+    /// by (step, timestamp, value): one history row per point, one upsert per key.
+    private func insertMetrics(runKey: Int64, _ metrics: [Metric]) throws {
+        var latest: [String: Metric] = [:]
+        for metric in metrics {
+            try db.run("INSERT OR IGNORE INTO metrics (run_key, key, timestamp, step, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)", Self.bindings(runKey, metric))
+            if let current = latest[metric.key], !MetricValue.isNewer(metric, than: current) { continue }
+            latest[metric.key] = metric
+        }
+        for metric in latest.values {
+            try db.run(
+                """
+                INSERT INTO latest_metrics (run_key, key, timestamp, step, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (run_key, key) DO UPDATE SET
+                    step = excluded.step, timestamp = excluded.timestamp, value = excluded.value, is_nan = excluded.is_nan
+                WHERE (excluded.step, excluded.timestamp, excluded.value) > (step, timestamp, value)
+                """, Self.bindings(runKey, metric))
+        }
+    }
+
+    /// A metric row's values; NaN is stored as 0 with the `is_nan` flag.
+    private static func bindings(_ runKey: Int64, _ metric: Metric) -> [SQLValue] {
         let isNaN = metric.value.isNaN
-        let bindings: [SQLValue] = [
+        return [
             .integer(runKey), .text(metric.key), .integer(metric.timestamp), .integer(metric.step),
             .real(isNaN ? 0 : metric.value), .integer(isNaN ? 1 : 0),
         ]
-        try db.run("INSERT OR IGNORE INTO metrics (run_key, key, timestamp, step, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)", bindings)
-        try db.run(
-            """
-            INSERT INTO latest_metrics (run_key, key, timestamp, step, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT (run_key, key) DO UPDATE SET
-                step = excluded.step, timestamp = excluded.timestamp, value = excluded.value, is_nan = excluded.is_nan
-            WHERE (excluded.step, excluded.timestamp, excluded.value) > (step, timestamp, value)
-            """, bindings)
     }
 
     private func datasetKey(experimentKey: Int64, _ dataset: Dataset) throws -> Int64 {

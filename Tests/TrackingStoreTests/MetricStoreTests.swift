@@ -14,6 +14,26 @@ struct MetricStoreTests {
         runID = try fixture.makeRun().info.runID
     }
 
+    @Test func latestWithinOneBatchFollowsTheRule() throws {
+        // The points of one batch arrive out of order; the latest must still be the largest
+        // (step, timestamp, value), and every point lands in the history.
+        let points = [
+            Metric(key: "m", value: 1.5, timestamp: 1_700_000_000_001, step: 0),
+            Metric(key: "m", value: 0.5, timestamp: 1_700_000_000_000, step: 5),
+            Metric(key: "m", value: 9.0, timestamp: 1_700_000_009_999, step: 4),
+            Metric(key: "n", value: 2, timestamp: 5, step: 1),
+            Metric(key: "n", value: 3, timestamp: 5, step: 1),
+        ]
+        try store.logBatch(runID: runID, metrics: points, params: [], tags: [])
+        let run = try store.run(id: runID)
+        #expect(run.metric("m")?.value == 0.5)
+        #expect(run.metric("n")?.value == 3)
+        #expect(try fixture.history(runID, "m").count == 3)
+        // A later batch with a lower-ranking point leaves the latest alone.
+        try store.logBatch(runID: runID, metrics: [Metric(key: "m", value: 100, timestamp: 1, step: 5)], params: [], tags: [])
+        #expect(try store.run(id: runID).metric("m")?.value == 0.5)
+    }
+
     @Test func latestFollowsTheVerifiedExample() throws {
         try fixture.logMetric(runID, "m", 1.5, timestamp: 1_700_000_000_001, step: 0)
         try fixture.logMetric(runID, "m", 0.5, timestamp: 1_700_000_000_000, step: 5)
