@@ -245,3 +245,55 @@ def test_exits_with_a_message_when_configured_by_environment(tmp_path):
                              "MLFLOW_FCGI_SOCKET": str(tmp_path / "env.sock")})
     assert b"cannot open database" in proc.stderr and str(tmp_path / "no" / "dir").encode() in proc.stderr
     assert not (tmp_path / "env.sock").exists()
+
+
+# The FastCGI parameters Apache 2.4 (Debian 12) sends for GET <mount>/api/2.0/mlflow/runs/get?run_id=...,
+# recorded with a parameter-echoing FastCGI program in each set-up of deploy/apache/ (paths below
+# the document root shortened to /srv/www). Only REQUEST_URI is the same everywhere; SCRIPT_NAME
+# and PATH_INFO differ per set-up, and none of them is what nginx sends (SCRIPT_NAME = the path).
+APACHE_PARAMS = {
+    "proxy-fcgi": lambda mount: {
+        "SCRIPT_FILENAME": f"proxy:fcgi://localhost{mount}/api/2.0/mlflow/runs/get",
+        "SCRIPT_NAME": f"{mount}/api/2.0/mlflow/runs/get",  # no PATH_INFO
+    },
+    "fcgid": lambda mount: {
+        "SCRIPT_FILENAME": f"/srv/www{mount or '/api'}",
+        "SCRIPT_NAME": mount or "/api",
+        "PATH_INFO": "/api/2.0/mlflow/runs/get" if mount else "/2.0/mlflow/runs/get",
+        "PATH_TRANSLATED": "/srv/www/api/2.0/mlflow/runs/get" if mount else "/srv/www/2.0/mlflow/runs/get",
+    },
+    "fcgid-htaccess": lambda mount: {
+        "SCRIPT_FILENAME": f"/srv/www{mount}/mlflow.fcgi",
+        "SCRIPT_NAME": f"{mount}/mlflow.fcgi",  # the rewrite target; no PATH_INFO
+    },
+}
+
+
+@pytest.mark.parametrize("mount", ["", "/mlflow"], ids=["root", "prefix"])
+@pytest.mark.parametrize("setup", sorted(APACHE_PARAMS))
+def test_routes_the_parameters_apache_sends(tmp_path, setup, mount):
+    sock = str(tmp_path / "a.sock")
+    args = ["--socket", sock] + (["--url-prefix", mount] if mount else [])
+    proc = start_worker(tmp_path, *args)
+    try:
+        wait_connectable(sock, proc)
+        created = fcgi.request(sock, "POST", f"{mount}/api/2.0/mlflow/experiments/create", json.dumps({"name": "apache"}).encode(), "application/json")
+        exp = json.loads(created.body)["experiment_id"]
+        made = fcgi.request(sock, "POST", f"{mount}/api/2.0/mlflow/runs/create", json.dumps({"experiment_id": exp}).encode(), "application/json")
+        run_id = json.loads(made.body)["run"]["info"]["run_id"]
+
+        params = {
+            "REQUEST_METHOD": "GET",
+            "REQUEST_URI": f"{mount}/api/2.0/mlflow/runs/get?run_id={run_id}",
+            "QUERY_STRING": f"run_id={run_id}",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "GATEWAY_INTERFACE": "CGI/1.1",
+            **APACHE_PARAMS[setup](mount),
+        }
+        connection = fcgi.Connection(sock)
+        connection.begin(params)
+        response = connection.finish()
+        assert response.status == 200, response.body
+        assert json.loads(response.body)["run"]["info"]["run_id"] == run_id
+    finally:
+        stop(proc)
