@@ -57,7 +57,7 @@ def web_user() -> str | None:
 def web_folder(prefix: str) -> Path:
     """A fresh folder below /tmp that Apache's children (www-data) can enter and write.
 
-    pytest's own temporary folders are 0700 below /tmp/pytest-of-root: www-data cannot reach
+    pytest's own temporary folders are below a 0700 folder of the user running it: www-data cannot reach
     a socket, a database or a program there."""
     path = Path(tempfile.mkdtemp(prefix=f"mlflow-fcgi-{prefix}-"))
     path.chmod(0o755)
