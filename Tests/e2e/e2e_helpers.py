@@ -41,6 +41,21 @@ once_only = pytest.mark.skipif(
 )
 
 
+# 5xx answers a test provokes on purpose (501 NOT_IMPLEMENTED for multipart uploads, say):
+# conftest's no-5xx check skips the access-log lines that match one of these exactly. Cleared
+# before and after every test.
+expected_server_errors: list[tuple[str, str, int]] = []
+
+
+def expect_server_error(method: str, request_uri: str, status: int) -> None:
+    """Tells the no-5xx check that `method request_uri` (as sent, prefix included) answers `status` on purpose."""
+    expected_server_errors.append((method, request_uri, status))
+
+
+def is_expected_server_error(access_log_line: str) -> bool:
+    return any(f'"{m} {uri} HTTP/1.1" {status} ' in access_log_line for m, uri, status in expected_server_errors)
+
+
 def unique(prefix: str = "e2e") -> str:
     """A name no other test (or earlier session on the same data) uses."""
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
