@@ -23,7 +23,11 @@ public struct ListeningSocket: Sendable {
     /// Creates, binds and listens on a unix socket at `path` with permissions `mode`.
     public static func unix(path: String, mode: mode_t = 0o660, backlog: Int32 = 1024) throws -> ListeningSocket {
         let lockFD = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard lockFD >= 0 else { throw SocketError.system("cannot open lock file \(path).lock") }
+        guard lockFD >= 0 else {
+            let folder = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+            if errno == ENOENT { throw SocketError("the socket's folder '\(folder.isEmpty ? "." : folder)' does not exist") }
+            throw SocketError.system("cannot open lock file \(path).lock")
+        }
         guard flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
             close(lockFD)
             throw SocketError("another mlflow-fcgi process holds \(path).lock: it is serving \(path)")

@@ -1,11 +1,12 @@
 import ArgumentParser
+import Foundation
 import TrackingAPI
 import TrackingStore
 
 /// Options for the artifact store and who sends downloads.
 struct ArtifactOptions: ParsableArguments {
-    @Option(help: "Folder that holds artifacts (env MLFLOW_FCGI_ARTIFACTS_ROOT).")
-    var artifactsRoot: String = environment("MLFLOW_FCGI_ARTIFACTS_ROOT") ?? "mlflow-data/artifacts"
+    @Option(help: "Folder that holds artifacts; default: 'artifacts' beside the database (env MLFLOW_FCGI_ARTIFACTS_ROOT).")
+    var artifactsRoot: String? = environment("MLFLOW_FCGI_ARTIFACTS_ROOT")
 
     @Option(help: "nginx: answer downloads with X-Accel-Redirect to this internal location, e.g. /_mlflow_artifacts/ (env MLFLOW_FCGI_X_ACCEL_REDIRECT).")
     var xAccelRedirect: String? = environment("MLFLOW_FCGI_X_ACCEL_REDIRECT")
@@ -20,9 +21,11 @@ struct ArtifactOptions: ParsableArguments {
         }
     }
 
-    func settings() throws -> ArtifactSettings {
+    /// - Parameter database: the database path, beside which artifacts go by default.
+    func settings(database: String) throws -> ArtifactSettings {
+        let root = artifactsRoot ?? (URL(fileURLWithPath: database).deletingLastPathComponent().appendingPathComponent("artifacts").path)
         let downloads: ArtifactSettings.Downloads =
             if let prefix = xAccelRedirect { .accelRedirect(prefix: prefix) } else if xSendfile { .sendfile } else { .stream }
-        return ArtifactSettings(repository: try LocalArtifactRepository(root: artifactsRoot), downloads: downloads)
+        return ArtifactSettings(repository: try LocalArtifactRepository(root: root), downloads: downloads)
     }
 }

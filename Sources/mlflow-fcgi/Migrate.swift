@@ -11,7 +11,7 @@ struct Migrate: ParsableCommand {
         do {
             _ = try SQLiteStore(store.configuration)
         } catch {
-            throw ValidationError("cannot open \(store.database): \(error)")
+            throw CommandError("cannot open \(store.database): \(error)")
         }
         print("\(store.database): schema version \(Schema.currentVersion)")
     }

@@ -71,7 +71,7 @@ struct Serve: ParsableCommand {
         }
         let artifactSettings: ArtifactSettings
         do {
-            artifactSettings = try artifacts.settings()
+            artifactSettings = try artifacts.settings(database: store.database)
         } catch {
             log(.error, "\(error)")
             throw ExitCode(2)

@@ -2,10 +2,10 @@
 import Glibc
 #endif
 
-/// The signals that stop a worker or the `up` supervisor: TERM, INT, and USR1 (which
-/// multiwatch sends), plus HUP.
+/// The signals that stop a worker or the `up` supervisor gracefully: TERM, INT, USR1 (which
+/// multiwatch sends), QUIT (nginx's and multiwatch's graceful stop) and HUP.
 enum StopSignals {
-    static let all: [Int32] = [SIGTERM, SIGINT, SIGUSR1, SIGHUP]
+    static let all: [Int32] = [SIGTERM, SIGINT, SIGUSR1, SIGQUIT, SIGHUP]
 
     /// Blocks the stop signals in the calling thread (and every thread it starts later) so
     /// that only `wait` receives them; ignores SIGPIPE so a closed connection is an error

@@ -106,7 +106,7 @@ def test_a_request_in_flight_finishes_after_sigterm(worker, tmp_path):
         assert db.execute("SELECT count(*) FROM experiments WHERE name = 'created-while-stopping'").fetchone() == (1,)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGUSR1])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGUSR1, signal.SIGQUIT])
 def test_idle_worker_stops_on_signal(worker, sig):
     _, proc = worker
     assert stop(proc, sig) == 0
@@ -217,7 +217,7 @@ def _refused(args: list[str], env: dict[str, str] | None = None) -> subprocess.C
 def test_exits_with_a_message_when_the_socket_folder_does_not_exist(tmp_path):
     sock = tmp_path / "no" / "such" / "w.sock"
     proc = _refused(["--database", str(tmp_path / "mlflow.db"), "--socket", str(sock)])
-    assert str(sock) in proc.stderr.decode() and b"No such file or directory" in proc.stderr
+    assert f"the socket's folder '{sock.parent}' does not exist" in proc.stderr.decode()
 
 
 def test_exits_with_a_message_when_the_port_is_taken(tmp_path):
@@ -297,3 +297,28 @@ def test_routes_the_parameters_apache_sends(tmp_path, setup, mount):
         assert json.loads(response.body)["run"]["info"]["run_id"] == run_id
     finally:
         stop(proc)
+
+
+def test_artifacts_default_to_a_folder_beside_the_database(tmp_path):
+    sock = str(tmp_path / "a.sock")
+    data = tmp_path / "elsewhere"
+    data.mkdir()
+    proc = subprocess.Popen(
+        [str(BINARY), "serve", "--socket", sock, "--database", str(data / "mlflow.db")],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    try:
+        wait_connectable(sock, proc)
+        response = fcgi.request(sock, "PUT", "/api/2.0/mlflow-artifacts/artifacts/0/x.txt", b"hi", "text/plain")
+        assert response.status == 200, response.body
+        assert (data / "artifacts" / "0" / "x.txt").read_bytes() == b"hi"
+        assert not (tmp_path / "mlflow-data").exists()
+    finally:
+        stop(proc)
+
+
+def test_migrate_failure_is_an_error_not_a_usage_message(tmp_path):
+    not_a_database = tmp_path / "text.db"
+    not_a_database.write_text("this is not SQLite " * 100)
+    proc = subprocess.run([str(BINARY), "migrate", "--database", str(not_a_database)], capture_output=True, timeout=20)
+    assert proc.returncode == 1
+    assert b"cannot open" in proc.stderr and b"USAGE" not in proc.stderr
