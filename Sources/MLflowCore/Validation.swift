@@ -72,6 +72,16 @@ public enum Validation {
         return name
     }
 
+    /// Logged model names may not contain `/ : . % " '` (MLflow 3's rule).
+    public static func loggedModelName(_ name: String) throws {
+        let forbidden: [Character] = ["/", ":", ".", "%", "\"", "'"]
+        if name.contains(where: forbidden.contains) {
+            throw MLflowError(
+                .invalidParameterValue,
+                "Invalid model name ('\(name)') provided. Model name must be a non-empty string and cannot contain the following characters: ('/', ':', '.', '%', '\"', \"'\")")
+        }
+    }
+
     /// Experiment ids are decimal integers carried as strings.
     public static func experimentID(_ id: String) throws -> Int64 {
         guard let number = Int64(id), number >= 0 else {

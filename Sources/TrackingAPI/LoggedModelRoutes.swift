@@ -30,10 +30,10 @@ extension TrackingAPI {
                 if let token = page.nextPageToken { w.field("next_page_token", token) }
             }
         }
-        router.prefixRPC("GET", "logged-models/") { _, rest in
+        router.prefixRPC("GET", "logged-models/") { fields, rest in
             let (id, tail) = try Self.modelPath(rest)
             guard tail.isEmpty else { throw Self.noEndpoint(rest) }
-            return Self.modelResponse(try store.loggedModel(id: id))
+            return Self.modelResponse(try store.loggedModel(id: id, allowDeleted: try fields.bool("allow_deleted") ?? false))
         }
         router.prefixRPC("PATCH", "logged-models/") { fields, rest in
             let (id, tail) = try Self.modelPath(rest)

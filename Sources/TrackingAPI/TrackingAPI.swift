@@ -74,13 +74,14 @@ public final class TrackingAPI {
         return rest.hasPrefix("/") ? String(rest) : path
     }
 
-    /// GET reads the query string (or, without one, a JSON body); other methods need a JSON body.
+    /// GET reads the query string (or, without one, a JSON body). POST and PUT need a JSON
+    /// content type, as MLflow checks; PATCH and DELETE read a body if there is one.
     private func fields(of request: APIRequest, path: String) throws -> RequestFields {
         if request.method == "GET" || request.method == "HEAD" {
             if !request.query.isEmpty { return .query(URLDecoding.queryPairs(request.query)) }
             return try jsonFields(try body(of: request, limit: Self.maxBodyBytes))
         }
-        guard let contentType = request.contentType, Self.isJSON(contentType) else {
+        if request.method == "POST" || request.method == "PUT", !(request.contentType.map(Self.isJSON) ?? false) {
             throw MLflowError(.invalidParameterValue, "Bad Request. Content-Type must be one of ['application/json']")
         }
         if path.hasSuffix("/runs/log-batch") {

@@ -119,9 +119,13 @@ public struct LocalArtifactRepository: Sendable {
         return files
     }
 
-    /// Deletes a file or a whole directory tree; a missing path is fine.
+    /// Deletes a file or a whole directory tree; a missing path is fine. A symlink is removed
+    /// itself, never what it points to.
     public func delete(_ path: ArtifactPath) throws {
-        guard !path.isRoot, let location = try resolvedExisting(path) else { return }
+        guard !path.isRoot, let folder = try resolvedExisting(ArtifactPath(segments: Array(path.segments.dropLast()))) else { return }
+        let location = folder + "/" + path.name
+        var info = stat()
+        guard lstat(location, &info) == 0 else { return }
         do {
             try FileManager.default.removeItem(atPath: location)
         } catch {

@@ -43,6 +43,7 @@ extension SQLiteStore {
     public func createLoggedModel(_ request: NewLoggedModel) throws -> LoggedModel {
         let experimentKey = try Validation.experimentID(request.experimentID)
         for pair in request.params + request.tags { try Validation.key(pair.key, what: "Key") }
+        if let name = request.name, !name.isEmpty { try Validation.loggedModelName(name) }
         return try write {
             guard
                 let (stage, location) = try db.first(
@@ -72,9 +73,12 @@ extension SQLiteStore {
         }
     }
 
-    public func loggedModel(id: String) throws -> LoggedModel {
+    /// A logged model; a deleted one only when `allowDeleted`, as MLflow's `allow_deleted`.
+    public func loggedModel(id: String, allowDeleted: Bool = false) throws -> LoggedModel {
         try read {
-            guard let key = try loggedModelKey(id), let model = try loadLoggedModels([key]).first else { throw Self.modelNotFound(id) }
+            guard let key = try loggedModelKey(id), let model = try loadLoggedModels([key]).first,
+                allowDeleted || model.lifecycleStage == .active
+            else { throw Self.modelNotFound(id) }
             return model
         }
     }

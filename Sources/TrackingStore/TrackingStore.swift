@@ -35,7 +35,7 @@ public protocol TrackingStore: AnyObject {
     func searchRuns(_ request: RunSearchRequest) throws -> Page<Run>
 
     func createLoggedModel(_ request: NewLoggedModel) throws -> LoggedModel
-    func loggedModel(id: String) throws -> LoggedModel
+    func loggedModel(id: String, allowDeleted: Bool) throws -> LoggedModel
     func finalizeLoggedModel(id: String, status: LoggedModelStatus) throws -> LoggedModel
     func deleteLoggedModel(id: String) throws
     func setLoggedModelTags(id: String, tags: [KeyValue]) throws -> LoggedModel

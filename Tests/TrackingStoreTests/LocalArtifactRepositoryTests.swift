@@ -93,6 +93,16 @@ import TrackingStore
         #expect(!FileManager.default.fileExists(atPath: outside.appendingPathComponent("new.txt").path))
     }
 
+    @Test func deletingASymlinkRemovesTheLinkOnly() throws {
+        try upload("real/f.txt", [1])
+        try FileManager.default.createSymbolicLink(atPath: repository.root + "/flink", withDestinationPath: repository.root + "/real/f.txt")
+        try FileManager.default.createSymbolicLink(atPath: repository.root + "/dlink", withDestinationPath: repository.root + "/real")
+        try repository.delete(try path("flink"))
+        try repository.delete(try path("dlink"))
+        #expect(try contents("real/f.txt") == [1])
+        #expect(try repository.list(try path(""))?.map(\.path) == ["real"])
+    }
+
     @Test func uploadOverAFolderIsRefused() throws {
         try upload("d/x", [1])
         expectMLflowError(.invalidParameterValue) { try upload("d", [1]) }

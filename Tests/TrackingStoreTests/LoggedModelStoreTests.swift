@@ -21,6 +21,13 @@ import Testing
         #expect(try store.loggedModel(id: model.modelID) == model)
     }
 
+    @Test(arguments: ["a/b", "a.b", "a:b", "50%", "it's", "say \"x\""])
+    func namesWithPathLikeCharactersAreRefused(_ name: String) {
+        expectMLflowError(.invalidParameterValue, containing: "Invalid model name") {
+            try store.createLoggedModel(NewLoggedModel(experimentID: "0", name: name))
+        }
+    }
+
     @Test func unknownModelAndUnknownSourceRunAre404() {
         expectMLflowError(.resourceDoesNotExist) { try store.loggedModel(id: "m-nope") }
         expectMLflowError(.resourceDoesNotExist) { try store.createLoggedModel(NewLoggedModel(experimentID: "0", sourceRunID: "nope")) }
@@ -36,6 +43,8 @@ import Testing
         #expect(try store.loggedModel(id: id).params == [KeyValue(key: "p", value: "x")])
         try store.deleteLoggedModel(id: id)
         #expect(try store.searchLoggedModels(LoggedModelSearchRequest(experimentIDs: ["0"])).items.isEmpty)
+        expectMLflowError(.resourceDoesNotExist) { try store.loggedModel(id: id) }
+        #expect(try store.loggedModel(id: id, allowDeleted: true).lifecycleStage == .deleted)
     }
 
     @Test func searchByNameTagSourceRunAndOrder() throws {
