@@ -21,14 +21,8 @@ extension SQLiteStore {
             if !orderKeys.contains(where: { $0.key == "experiment_id" }) { query.order("e.experiment_id DESC") }
         }
 
-        let (sql, bindings) = query.build(limit: request.maxResults + 1, offset: offset)
-        return try read {
-            var ids: [Int64] = []
-            try db.query(sql, bindings) { ids.append($0.int64(0)) }
-            let hasMore = ids.count > request.maxResults
-            if hasMore { ids.removeLast() }
-            let experiments = try ids.compactMap { try loadExperiment(where: "experiment_id = ?", .integer($0)) }
-            return Page(items: experiments, nextPageToken: hasMore ? PageToken.encode(offset: offset + request.maxResults) : nil)
+        return try page(query, maxResults: request.maxResults, offset: offset) { ids in
+            try ids.compactMap { try loadExperiment(where: "experiment_id = ?", .integer($0)) }
         }
     }
 

@@ -156,14 +156,7 @@ extension SQLiteStore {
         for (key, ascending) in orderKeys { query.order("\(Self.column(key)) \(ascending ? "ASC" : "DESC")") }
         query.order("m.creation_time DESC")
         query.order("m.model_id ASC")
-        let (sql, bindings) = query.build(limit: request.maxResults + 1, offset: offset)
-        return try read {
-            var keys: [Int64] = []
-            try db.query(sql, bindings) { keys.append($0.int64(0)) }
-            let hasMore = keys.count > request.maxResults
-            if hasMore { keys.removeLast() }
-            return Page(items: try loadLoggedModels(keys), nextPageToken: hasMore ? PageToken.encode(offset: offset + request.maxResults) : nil)
-        }
+        return try page(query, maxResults: request.maxResults, offset: offset, load: loadLoggedModels)
     }
 
     // MARK: - Helpers

@@ -23,14 +23,7 @@ extension SQLiteStore {
         }
         query.order("r.run_id ASC")
 
-        let (sql, bindings) = query.build(limit: request.maxResults + 1, offset: offset)
-        return try read {
-            var keys: [Int64] = []
-            try db.query(sql, bindings) { keys.append($0.int64(0)) }
-            let hasMore = keys.count > request.maxResults
-            if hasMore { keys.removeLast() }
-            return Page(items: try loadRuns(keys), nextPageToken: hasMore ? PageToken.encode(offset: offset + request.maxResults) : nil)
-        }
+        return try page(query, maxResults: request.maxResults, offset: offset, load: loadRuns)
     }
 }
 

@@ -61,6 +61,19 @@ public final class SQLiteStore: TrackingStore {
         }
     }
 
+    /// One page of a search: runs `query` (which selects keys) for one row more than the page
+    /// holds, to learn whether another page follows, and loads the page's items by key.
+    func page<Item>(_ query: SQLQueryBuilder, maxResults: Int, offset: Int, load: ([Int64]) throws -> [Item]) throws -> Page<Item> {
+        let (sql, bindings) = query.build(limit: maxResults + 1, offset: offset)
+        return try read {
+            var keys: [Int64] = []
+            try db.query(sql, bindings) { keys.append($0.int64(0)) }
+            let hasMore = keys.count > maxResults
+            if hasMore { keys.removeLast() }
+            return Page(items: try load(keys), nextPageToken: hasMore ? PageToken.encode(offset: offset + maxResults) : nil)
+        }
+    }
+
     /// Runs `body` in a read transaction, translating SQLite failures.
     func read<T>(_ body: () throws -> T) throws -> T {
         do {
