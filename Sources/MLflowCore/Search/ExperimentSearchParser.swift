@@ -7,14 +7,7 @@ public enum ExperimentSearchParser {
     static let idComparators: Set<Comparator> = [.equal, .notEqual, .isIn, .notIn]
 
     public static func filter(_ filter: String?) throws -> [FilterClause] {
-        guard let filter, !filter.allSatisfy(\.isWhitespace) else { return [] }
-        var grammar = try SearchGrammar(filter)
-        return try grammar.clauses().map { identifier, comparator, value, valueToken in
-            let (entity, key) = try identify(identifier)
-            var clause = FilterClause(entity: entity, key: key, comparator: comparator, value: value)
-            try check(&clause, valueText: valueToken?.text ?? "")
-            return clause
-        }
+        try SearchGrammar.filter(filter, identify: identify, check: { try check(&$0, valueText: $1) })
     }
 
     public static func orderBy(_ elements: [String]) throws -> [OrderKey] {

@@ -11,14 +11,7 @@ public enum LoggedModelSearchParser {
     static let stringComparators: Set<Comparator> = [.equal, .notEqual, .like, .ilike, .isIn, .notIn]
 
     public static func filter(_ filter: String?) throws -> [FilterClause] {
-        guard let filter, !filter.allSatisfy(\.isWhitespace) else { return [] }
-        var grammar = try SearchGrammar(filter)
-        return try grammar.clauses().map { identifier, comparator, value, valueToken in
-            let (entity, key) = try identify(identifier)
-            let clause = FilterClause(entity: entity, key: key, comparator: comparator, value: value)
-            try check(clause, valueText: valueToken?.text ?? "")
-            return clause
-        }
+        try SearchGrammar.filter(filter, identify: identify, check: { try check($0, valueText: $1) })
     }
 
     /// An order-by field name (`field_name` of MLflow's order-by message) as an attribute key.

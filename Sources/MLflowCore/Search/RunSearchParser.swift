@@ -21,14 +21,8 @@ public enum RunSearchParser {
 
     /// The clauses of a filter; an empty or absent filter has none.
     public static func filter(_ filter: String?) throws -> [FilterClause] {
-        guard let filter, !filter.allSatisfy(\.isWhitespace) else { return [] }
-        var grammar = try SearchGrammar(filter)
-        return try grammar.clauses().map { identifier, comparator, value, valueToken in
-            let (entity, key) = try identify(identifier, attributes: stringAttributes.merging(numericAttributes) { a, _ in a })
-            let clause = FilterClause(entity: entity, key: key, comparator: comparator, value: value)
-            try check(clause, valueText: valueToken?.text ?? "")
-            return clause
-        }
+        let attributes = stringAttributes.merging(numericAttributes) { a, _ in a }
+        return try SearchGrammar.filter(filter, identify: { try identify($0, attributes: attributes) }, check: { try check($0, valueText: $1) })
     }
 
     /// The order-by keys, in order; the same field twice is a 400.

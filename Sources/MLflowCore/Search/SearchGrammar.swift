@@ -12,6 +12,23 @@ struct SearchGrammar {
         self.tokens = try SearchTokenizer.tokenize(input)
     }
 
+    /// The checked clauses of a filter (none for an absent or blank one): `identify` names
+    /// each clause's entity and key, `check` applies the caller's rules to the clause, given
+    /// the value as written.
+    static func filter(
+        _ filter: String?, identify: (SearchToken) throws -> (SearchEntity, String),
+        check: (inout FilterClause, String) throws -> Void
+    ) throws -> [FilterClause] {
+        guard let filter, !filter.allSatisfy(\.isWhitespace) else { return [] }
+        var grammar = try SearchGrammar(filter)
+        return try grammar.clauses().map { identifier, comparator, value, valueToken in
+            let (entity, key) = try identify(identifier)
+            var clause = FilterClause(entity: entity, key: key, comparator: comparator, value: value)
+            try check(&clause, valueToken?.text ?? "")
+            return clause
+        }
+    }
+
     /// Clauses with their raw identifier, comparator and value, not yet checked by entity.
     mutating func clauses() throws -> [(identifier: SearchToken, comparator: Comparator, value: FilterValue, valueToken: SearchToken?)] {
         var result: [(SearchToken, Comparator, FilterValue, SearchToken?)] = []
