@@ -21,14 +21,21 @@ What it does:
    Databases live under --data (default bench/results/data, git-ignored), one folder per
    (server, N, points, seed) with a marker file fill.json written when the fill completed;
    a later run with the same parameters reuses them.
-2. Starts one server at a time on 127.0.0.1 (bench/servers.py), warms up with one request per
-   query, then times --repeat POSTs of /api/2.0/mlflow/runs/search per query through a
-   keep-alive requests session (bounded by --max-seconds per query):
+2. Starts one server at a time on 127.0.0.1 (bench/servers.py), waits until its processes are
+   idle (the reference's workers keep booting for a while after /health answers; bounded at
+   120 s), warms up with one request per query, then times --repeat POSTs of
+   /api/2.0/mlflow/runs/search per query through a keep-alive requests session (bounded by
+   --max-seconds per query):
    Q1  filter "metrics.m0 > 0.5 and params.p1 = 'v3'", order_by ["metrics.m1 DESC"], max_results 100
    Q2  no filter,                                     order_by ["metrics.m1 DESC"], max_results 100
 3. Checks the fill and the answers where both servers hold the same N: runs/get of three runs
    on both servers against the generated content, and the run names of Q1 and Q2 (first page)
    equal on both servers and to the order computed from the generated data.
+Planner statistics matter a lot for the reference: neither server runs ANALYZE, and without
+statistics SQLite picks a slow plan for MLflow's order-by-metric query (about 10 s for Q2 at
+N=10,000; about 0.15 s in-process once ANALYZE was run). By default the databases are timed
+as the servers leave them (any statistics removed); --analyze runs ANALYZE on each first.
+
 4. Prints one table (median, p90 per server, query and N; ratio reference/ours at the N both
    ran) and writes it as JSON to bench/results/search-<timestamp>.json.
 """
@@ -325,6 +332,23 @@ def prepared_database(kind: str, data: Path, n_runs: int, seed: int, points: int
     return folder
 
 
+def set_statistics(database: Path, analyze: bool) -> None:
+    """With `analyze`, gives the query planner table statistics (ANALYZE with the approximate
+    analysis_limit that PRAGMA optimize uses); without, removes any, which is how both servers
+    leave a database (neither runs ANALYZE)."""
+    db = sqlite3.connect(str(database), isolation_level=None)
+    try:
+        db.execute("PRAGMA busy_timeout = 10000")
+        if analyze:
+            db.execute("PRAGMA analysis_limit = 1000")
+            db.execute("ANALYZE")
+        else:
+            for (name,) in db.execute("SELECT name FROM sqlite_master WHERE name LIKE 'sqlite_stat%'").fetchall():
+                db.execute(f"DROP TABLE {name}")
+    finally:
+        db.close()
+
+
 def reference_version() -> str:
     out = subprocess.run([str(REFERENCE_MLFLOW), "--version"], capture_output=True, text=True, timeout=120,
                          env=dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true"))
@@ -398,6 +422,8 @@ def bench_server(kind: str, folder: Path, n_runs: int, args, sample_ids: list[st
     server = OurServer(folder, workers=args.workers) if kind == "ours" else ReferenceServer(folder)
     log(f"{kind} N={n_runs:,}: starting {server.name}")
     with server:
+        waited = server.wait_idle()
+        log(f"  healthy; idle after {waited:.0f} s")
         session = requests.Session()
         results = {}
         for query in QUERIES:
@@ -407,7 +433,7 @@ def bench_server(kind: str, folder: Path, n_runs: int, args, sample_ids: list[st
             results[query] = res
         runs = fetch_runs(session, server.uri, sample_ids)
         session.close()
-    return {"server": kind, "runs": n_runs, "queries": results, "sample_runs": runs}
+    return {"server": kind, "runs": n_runs, "queries": results, "sample_runs": runs, "idle_wait_s": round(waited, 1)}
 
 
 # ----------------------------------------------------------------------------- main
@@ -445,6 +471,9 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=20240601)
     ap.add_argument("--workers", type=int, default=2, help="mlflow-fcgi worker processes")
     ap.add_argument("--fill-only", action="store_true", help="prepare the databases, time nothing")
+    ap.add_argument("--analyze", action="store_true",
+                    help="run ANALYZE on every database first (default: no planner statistics, as both "
+                         "servers leave their databases)")
     args = ap.parse_args()
     if args.points < 1 or any(n < 1 for n in args.runs) or args.repeat < 1:
         ap.error("--runs, --points and --repeat must be positive")
@@ -456,6 +485,7 @@ def main() -> int:
     report = {"started": started.isoformat(timespec="seconds"), "machine": machine(), "ours": our_build(),
               "parameters": {"runs": args.runs, "reference_runs": reference_runs, "points": args.points,
                              "repeat": args.repeat, "seed": args.seed, "workers_ours": args.workers,
+                             "analyze": args.analyze,
                              "queries": QUERIES, "metrics_per_run": N_METRICS, "params_per_run": N_PARAMS,
                              "tags_per_run": N_TAGS},
               "fills": {}, "results": [], "checks": []}
@@ -476,6 +506,10 @@ def main() -> int:
     by_key = {}
     for kind, n in plan:
         folder = args.data / f"{kind}-n{n}-p{args.points}-s{args.seed}"
+        t0 = time.monotonic()
+        set_statistics(folder / "mlflow.db", args.analyze)
+        if args.analyze:
+            log(f"{kind} N={n:,}: ANALYZE took {time.monotonic() - t0:.1f} s")
         sample_idx = sorted({0, n // 2, n - 1})
         expected = {e["run_id"]: e for e in (expected_run(n, args.seed, args.points, i) for i in sample_idx)}
         res = bench_server(kind, folder, n, args, list(expected))
@@ -499,7 +533,7 @@ def main() -> int:
                                 f"  got  {q['names'][:10]}...\n  want {names[:10]}...")
         by_key[(kind, n)] = res
         report["results"].append({
-            "server": kind, "runs": n,
+            "server": kind, "runs": n, "idle_wait_s": res["idle_wait_s"],
             "queries": {k: {kk: vv for kk, vv in v.items() if kk != "names"} for k, v in res["queries"].items()}})
 
     # both servers: same runs/get content and same Q1/Q2 run names in the same order
@@ -535,7 +569,8 @@ def main() -> int:
 
     print()
     print(f"runs/search through HTTP, {args.points} points x {N_METRICS} metrics, {N_PARAMS} params, "
-          f"{N_TAGS} tags per run; nproc={report['machine']['nproc']}")
+          f"{N_TAGS} tags per run; nproc={report['machine']['nproc']}; planner statistics: "
+          f"{'ANALYZE' if args.analyze else 'none (as the servers leave it)'}")
     for name, q in QUERIES.items():
         print(f"  {name}: filter {q['filter']!r} order_by {q['order_by']} max_results {q['max_results']}")
     print()
@@ -556,7 +591,7 @@ def main() -> int:
     for f in failures:
         print(f, file=sys.stderr)
 
-    out = RESULTS / f"search-{started.strftime('%Y%m%d-%H%M%S')}.json"
+    out = RESULTS / f"search-{started.strftime('%Y%m%d-%H%M%S')}{'-analyze' if args.analyze else ''}.json"
     out.write_text(json.dumps(report, indent=1))
     print(f"\nwritten {out.relative_to(REPO)}")
     return 1 if failures else 0

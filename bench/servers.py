@@ -123,6 +123,37 @@ class Server:
             time.sleep(0.2)
         return False, f"not healthy after {self.health_timeout_s:.0f} s ({last})"
 
+    def group_cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the live processes of the server's group."""
+        if self.proc is None:
+            return 0.0
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            # fields[0] is field 3 (state): pgrp is field 5, utime/stime are fields 14/15
+            if int(fields[2]) == self.proc.pid:
+                total += int(fields[11]) + int(fields[12])
+        return total / ticks
+
+    def wait_idle(self, below: float = 0.05, window_s: float = 2.0, timeout_s: float = 120.0) -> float:
+        """Waits until the server's processes use less than `below` of a core over `window_s`
+        (workers still booting after /health answers, startup jobs), at most `timeout_s`.
+        Returns the seconds waited."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout_s:
+            c0 = self.group_cpu_seconds()
+            time.sleep(window_s)
+            if (self.group_cpu_seconds() - c0) / window_s < below:
+                break
+        return time.monotonic() - t0
+
     def stop(self) -> None:
         """SIGTERM to the process group, wait, then SIGKILL whatever is left of the group."""
         if self.proc is None:
