@@ -94,8 +94,11 @@ enum RunSearchSQL {
                 let (test, bindings) = StringMatch.sql(column, clause.comparator, value)
                 query.condition("EXISTS (SELECT 1 FROM \(source) AND \(test))", extra + bindings)
             case .list(let items):
-                let membership = "EXISTS (SELECT 1 FROM \(source) AND \(column) IN (\(SQLQueryBuilder.placeholders(items.count))))"
-                query.condition(clause.comparator == .notIn ? "NOT \(membership)" : membership, extra + items.map(SQLValue.text))
+                // As MLflow: the run has some dataset whose field is (or is not) in the list.
+                let negation = clause.comparator == .notIn ? "NOT " : ""
+                query.condition(
+                    "EXISTS (SELECT 1 FROM \(source) AND \(column) \(negation)IN (\(SQLQueryBuilder.placeholders(items.count))))",
+                    extra + items.map(SQLValue.text))
             default:
                 break
             }

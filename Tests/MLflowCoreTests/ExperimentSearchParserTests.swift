@@ -5,7 +5,7 @@ import Testing
 @Suite struct ExperimentSearchParserTests {
     @Test func nameTagsAndTimes() throws {
         let clauses = try ExperimentSearchParser.filter(
-            "name LIKE 'exp%' AND attributes.name != 'x' AND tags.team = 'a' AND tags.`k.k` IS NULL AND creation_time > 5 AND last_update_time <= 9")
+            "name LIKE 'exp%' AND attribute.name != 'x' AND tags.team = 'a' AND tag.`k.k` IS NULL AND creation_time > 5 AND last_update_time <= 9")
         #expect(clauses.map(\.key) == ["name", "name", "team", "k.k", "creation_time", "last_update_time"])
         #expect(clauses.map(\.comparator) == [.like, .notEqual, .equal, .isNull, .greater, .lessOrEqual])
     }
@@ -19,9 +19,9 @@ import Testing
         expectMLflowError(.invalidParameterValue, containing: "Invalid experiment ID 'abc'") { try ExperimentSearchParser.filter("experiment_id = 'abc'") }
     }
 
-    @Test func paramsAndMetricsAreNotExperimentEntities() {
-        expectMLflowError(.invalidParameterValue, containing: "Valid values are ['attribute', 'tag']") { try ExperimentSearchParser.filter("params.a = 'x'") }
-        expectMLflowError(.invalidParameterValue, containing: "Valid values are ['attribute', 'tag']") { try ExperimentSearchParser.filter("metrics.a > 1") }
+    @Test(arguments: ["params.a = 'x'", "metrics.a > 1", "attributes.name = 'x'", "attr.name = 'x'", "run.name = 'x'"])
+    func onlyAttributeAndTagSpellingsAreExperimentEntities(_ filter: String) {
+        expectMLflowError(.invalidParameterValue, containing: "Valid entity types are ('attribute', 'tag', 'tags')") { try ExperimentSearchParser.filter(filter) }
     }
 
     @Test func unknownAttribute() {
@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func orderByAttributes() throws {
-        let keys = try ExperimentSearchParser.orderBy(["name DESC", "attributes.creation_time", "experiment_id ASC", "last_update_time DESC"])
+        let keys = try ExperimentSearchParser.orderBy(["name DESC", "attribute.creation_time", "experiment_id ASC", "last_update_time DESC"])
         #expect(keys.map(\.key) == ["name", "creation_time", "experiment_id", "last_update_time"])
         #expect(keys.map(\.ascending) == [false, true, true, false])
     }

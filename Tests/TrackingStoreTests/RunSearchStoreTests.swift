@@ -92,6 +92,9 @@ import TrackingStore
         #expect(try names("datasets.digest IN ('abc', 'zzz')") == ["with-data"])
         #expect(try names("datasets.context = 'training'") == ["with-data"])
         #expect(try names("datasets.name != 'iris'").isEmpty)
+        // NOT IN, as MLflow: runs with some dataset outside the list (not runs without datasets).
+        #expect(try names("datasets.name NOT IN ('iris')").isEmpty)
+        #expect(try names("datasets.name NOT IN ('other')") == ["with-data"])
     }
 
     @Test func orderByMetricPutsNaNThenMissingLastInBothDirections() throws {

@@ -27,7 +27,14 @@ public enum ExperimentSearchParser {
         return keys
     }
 
+    /// Experiment search knows fewer spellings than run search: `attribute.`, `tag.`, `tags.`.
+    static let entityNames: Set<String> = ["attribute", "tag", "tags"]
+
     private static func identify(_ token: SearchToken) throws -> (SearchEntity, String) {
+        if case .identifier(let entityName?, _) = token.kind, !entityNames.contains(entityName) {
+            throw MLflowError(
+                .invalidParameterValue, "Invalid entity type '\(entityName)'. Valid entity types are ('attribute', 'tag', 'tags')")
+        }
         let (entity, key) = try RunSearchParser.identify(token, attributes: attributes)
         guard entity == .attribute || entity == .tag else {
             throw MLflowError(.invalidParameterValue, "Invalid entity type '\(entity.rawValue)'. Valid values are ['attribute', 'tag']")
