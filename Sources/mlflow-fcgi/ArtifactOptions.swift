@@ -5,11 +5,15 @@ import TrackingStore
 
 /// Options for the artifact store and who sends downloads.
 struct ArtifactOptions: ParsableArguments {
-    @Option(help: "Folder that holds artifacts; default: 'artifacts' beside the database (env MLFLOW_FCGI_ARTIFACTS_ROOT).")
-    var artifactsRoot: String? = environment("MLFLOW_FCGI_ARTIFACTS_ROOT")
+    @Option(name: .customLong("artifacts-root"), help: "Folder that holds artifacts; default: 'artifacts' beside the database (env MLFLOW_FCGI_ARTIFACTS_ROOT).")
+    var artifactsRootOption: String?
+    /// The option, or its environment variable.
+    var artifactsRoot: String? { artifactsRootOption ?? environment("MLFLOW_FCGI_ARTIFACTS_ROOT") }
 
-    @Option(help: "nginx: answer downloads with X-Accel-Redirect to this internal location, e.g. /_mlflow_artifacts/ (env MLFLOW_FCGI_X_ACCEL_REDIRECT).")
-    var xAccelRedirect: String? = environment("MLFLOW_FCGI_X_ACCEL_REDIRECT")
+    @Option(name: .customLong("x-accel-redirect"), help: "nginx: answer downloads with X-Accel-Redirect to this internal location, e.g. /_mlflow_artifacts/ (env MLFLOW_FCGI_X_ACCEL_REDIRECT).")
+    var xAccelRedirectOption: String?
+    /// The option, or its environment variable.
+    var xAccelRedirect: String? { xAccelRedirectOption ?? environment("MLFLOW_FCGI_X_ACCEL_REDIRECT") }
 
     @Flag(help: "Apache mod_xsendfile: answer downloads with X-Sendfile.")
     var xSendfile = environment("MLFLOW_FCGI_X_SENDFILE") == "1"

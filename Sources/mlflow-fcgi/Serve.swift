@@ -16,14 +16,18 @@ struct Serve: ParsableCommand {
             from spawn-fcgi, mod_fcgid or systemd. Stops gracefully on TERM, INT or USR1.
             """)
 
-    @Option(help: "Unix socket to create and listen on (env MLFLOW_FCGI_SOCKET).")
-    var socket: String? = environment("MLFLOW_FCGI_SOCKET")
+    @Option(name: .customLong("socket"), help: "Unix socket to create and listen on (env MLFLOW_FCGI_SOCKET).")
+    var socketOption: String?
+    /// The option, or its environment variable.
+    var socket: String? { socketOption ?? environment("MLFLOW_FCGI_SOCKET") }
 
     @Option(help: "Permissions of the socket created with --socket, in octal.")
     var socketMode: String = "660"
 
-    @Option(help: "TCP address to listen on, e.g. 127.0.0.1:9000 (env MLFLOW_FCGI_LISTEN).")
-    var listen: String? = environment("MLFLOW_FCGI_LISTEN")
+    @Option(name: .customLong("listen"), help: "TCP address to listen on, e.g. 127.0.0.1:9000 (env MLFLOW_FCGI_LISTEN).")
+    var listenOption: String?
+    /// The option, or its environment variable.
+    var listen: String? { listenOption ?? environment("MLFLOW_FCGI_LISTEN") }
 
     @Option(help: "Request threads (env MLFLOW_FCGI_THREADS).")
     var threads: Int = environment("MLFLOW_FCGI_THREADS").flatMap { Int($0) } ?? 4

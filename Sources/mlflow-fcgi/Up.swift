@@ -30,8 +30,10 @@ struct Up: ParsableCommand {
     @Option(help: "URL prefix to mount the API under, e.g. /mlflow (env MLFLOW_FCGI_URL_PREFIX).")
     var urlPrefix: String = environment("MLFLOW_FCGI_URL_PREFIX") ?? ""
 
-    @Option(help: "nginx configuration template (default: deploy/nginx/nginx.conf.template).")
-    var nginxTemplate: String? = environment("MLFLOW_FCGI_NGINX_TEMPLATE")
+    @Option(name: .customLong("nginx-template"), help: "nginx configuration template (default: deploy/nginx/nginx.conf.template).")
+    var nginxTemplateOption: String?
+    /// The option, or its environment variable.
+    var nginxTemplate: String? { nginxTemplateOption ?? environment("MLFLOW_FCGI_NGINX_TEMPLATE") }
 
     @Option(help: "nginx executable.")
     var nginx: String = environment("MLFLOW_FCGI_NGINX") ?? "nginx"
@@ -81,18 +83,14 @@ struct Up: ParsableCommand {
             "--url-prefix", prefix, "--durability", durability.rawValue, "--log-level", logLevel,
             "--artifacts-root", artifactsRoot, "--x-accel-redirect", NginxConfig.artifactsLocation,
         ]
-        var pool = try (0..<workers).map { index in
-            try ChildProcess.spawn(workerArguments, name: "worker \(index + 1)", stdinFD: socket.fd)
-        }
         var nginxArguments = [nginx, "-c", configPath, "-p", dataPath + "/nginx/", "-e", dataPath + "/nginx/error.log"]
         // As root, nginx would run its workers as `nobody`, who may not reach the data folder.
         if geteuid() == 0 { nginxArguments += ["-g", "user root;"] }
-        let nginxProcess = try ChildProcess.spawn(nginxArguments, name: "nginx")
+        var supervisor = try Supervisor(
+            workerArguments: workerArguments, workerCount: workers, socketFD: socket.fd, nginxArguments: nginxArguments, log: log)
 
-        var stopReason: String? = nil
-        if !Self.waitForPort(host: host, port: port, seconds: 15, alive: { Self.isRunning(nginxProcess.pid) }) {
-            stopReason = "nginx did not start listening on \(host):\(port); see \(dataPath)/nginx/error.log"
-        } else {
+        var failure: String?
+        if Self.waitForPort(host: host, port: port, seconds: 15, alive: { supervisor.nginxIsRunning }) {
             // Unbuffered, so a parent reading our stdout sees it at once.
             let banner = """
                 mlflow-fcgi is serving on http://\(host):\(port)\(prefix)
@@ -101,32 +99,13 @@ struct Up: ParsableCommand {
 
                 """
             FileHandle.standardOutput.write(Data(banner.utf8))
+            failure = try supervisor.run()
+        } else {
+            failure = "nginx did not start listening on \(host):\(port)"
         }
-
-        var restarts: [Double] = []
-        while stopReason == nil {
-            if let signal = StopSignals.wait(timeoutSeconds: 0.2) {
-                log(.info, "signal \(signal): stopping")
-                break
-            }
-            while case let pid = waitpid(-1, nil, WNOHANG), pid > 0 {
-                if pid == nginxProcess.pid {
-                    stopReason = "nginx exited; see \(dataPath)/nginx/error.log"
-                } else if let index = pool.firstIndex(where: { $0.pid == pid }) {
-                    let now = Date().timeIntervalSince1970
-                    restarts = restarts.filter { now - $0 < 10 } + [now]
-                    if restarts.count > 10 * workers {
-                        stopReason = "workers keep dying (more than \(10 * workers) restarts in 10 s)"
-                    } else {
-                        log(.warning, "\(pool[index].name) (pid \(pid)) exited; restarting it")
-                        pool[index] = try ChildProcess.spawn(workerArguments, name: pool[index].name, stdinFD: socket.fd)
-                    }
-                }
-            }
-        }
-        Self.stop(nginx: nginxProcess, workers: pool)
-        if let stopReason {
-            log(.error, stopReason)
+        supervisor.stop()
+        if let failure {
+            log(.error, "\(failure); see \(dataPath)/nginx/error.log")
             throw ExitCode(1)
         }
     }
@@ -137,26 +116,6 @@ struct Up: ParsableCommand {
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
         if !trimmed.isEmpty, !trimmed.hasPrefix("/") { trimmed = "/" + trimmed }
         return trimmed
-    }
-
-    /// nginx stops gracefully on QUIT, workers on TERM; whatever is left after 10 s is killed.
-    private static func stop(nginx: ChildProcess, workers: [ChildProcess]) {
-        nginx.signal(SIGQUIT)
-        for worker in workers { worker.signal(SIGTERM) }
-        var remaining = Set(workers.map(\.pid) + [nginx.pid])
-        let deadline = Date().addingTimeInterval(10)
-        while !remaining.isEmpty, Date() < deadline {
-            for pid in remaining where waitpid(pid, nil, WNOHANG) != 0 { remaining.remove(pid) }
-            usleep(20_000)
-        }
-        for pid in remaining {
-            kill(pid, SIGKILL)
-            waitpid(pid, nil, 0)
-        }
-    }
-
-    private static func isRunning(_ pid: pid_t) -> Bool {
-        kill(pid, 0) == 0 && waitpid(pid, nil, WNOHANG) == 0
     }
 
     private static func waitForPort(host: String, port: Int, seconds: Double, alive: () -> Bool) -> Bool {
