@@ -13,7 +13,7 @@ struct Serve: ParsableCommand {
         abstract: "Serve the tracking API over FastCGI.",
         discussion: """
             Listens on --socket, on --listen, or (with neither) on the socket inherited as fd 0 \
-            from spawn-fcgi, mod_fcgid or systemd. Stops gracefully on TERM, INT or USR1.
+            from spawn-fcgi, mod_fcgid or systemd. Stops gracefully on TERM, INT, USR1 or QUIT.
             """)
 
     @Option(name: .customLong("socket"), help: "Unix socket to create and listen on (env MLFLOW_FCGI_SOCKET).")
