@@ -22,13 +22,15 @@ extension JSONWriter {
         }
     }
 
-    mutating func write(_ metric: Metric) {
+    /// A metric point; with `runID`, MLflow's `MetricWithRunId`.
+    mutating func write(_ metric: Metric, runID: String? = nil) {
         object { w in
             w.field("key", metric.key)
             w.key("value")
             w.double(metric.value)
             w.field("timestamp", metric.timestamp)
             w.field("step", metric.step)
+            if let runID { w.field("run_id", runID) }
         }
     }
 

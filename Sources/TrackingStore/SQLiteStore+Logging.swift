@@ -183,3 +183,41 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore {
+    /// `metrics/get-history-bulk-interval` (the UI's charts): for each run, at most
+    /// `maxResults` of the metric's distinct steps within the range — spread evenly, always
+    /// keeping the first and the last — and every point at those steps, ordered by run id,
+    /// step and timestamp. Unknown runs contribute nothing.
+    public func sampledMetricHistory(runIDs: [String], key: String, steps range: ClosedRange<Int64>?, maxResults: Int) throws -> [(runID: String, metric: Metric)] {
+        if runIDs.isEmpty || runIDs.count > 100 {
+            throw MLflowError(.invalidParameterValue, "GetMetricHistoryBulkInterval request must specify between 1 and 100 run_ids.")
+        }
+        if maxResults < 1 || maxResults > 2500 {
+            throw MLflowError(.invalidParameterValue, "max_results must be between 1 and 2500.")
+        }
+        return try read {
+            var result: [(String, Metric)] = []
+            for runID in Set(runIDs).sorted() {
+                guard let run = try runRecord(runID) else { continue }
+                var points: [Metric] = []
+                try db.query(
+                    "SELECT timestamp, step, value, is_nan FROM metrics WHERE run_key = ? AND key = ? AND step BETWEEN ? AND ? ORDER BY step, timestamp",
+                    [.integer(run.key), .text(key), .integer(range?.lowerBound ?? .min), .integer(range?.upperBound ?? .max)]
+                ) { row in
+                    points.append(Metric(key: key, value: row.int64(3) != 0 ? .nan : row.double(2), timestamp: row.int64(0), step: row.int64(1)))
+                }
+                let kept = Set(Self.evenlySpaced(Array(Set(points.map(\.step))).sorted(), count: maxResults))
+                result += points.filter { kept.contains($0.step) }.map { (runID, $0) }
+            }
+            return result
+        }
+    }
+
+    /// At most `count` elements spread evenly over `sorted`, first and last included.
+    static func evenlySpaced(_ sorted: [Int64], count: Int) -> [Int64] {
+        guard sorted.count > count else { return sorted }
+        if count == 1 { return [sorted[0]] }
+        return (0..<count).map { index in sorted[Int((Double(index) * Double(sorted.count - 1) / Double(count - 1)).rounded())] }
+    }
+}

@@ -44,6 +44,8 @@ public protocol TrackingStore: AnyObject {
     func searchLoggedModels(_ request: LoggedModelSearchRequest) throws -> Page<LoggedModel>
     func searchExperiments(_ request: ExperimentSearchRequest) throws -> Page<Experiment>
 
+    func sampledMetricHistory(runIDs: [String], key: String, steps: ClosedRange<Int64>?, maxResults: Int) throws -> [(runID: String, metric: Metric)]
+
     /// A metric's points in (timestamp, step, value) order. `maxResults` nil means all.
     func metricHistory(runID: String, key: String, maxResults: Int?, pageToken: String?) throws -> Page<Metric>
 }
