@@ -11,6 +11,12 @@
   --port P` from `.venv-reference` (made by `bench/setup-reference`), default worker count,
   artifacts proxied into DIR/mlartifacts (MLflow's default, kept inside DIR).
 
+- `FastTrackMLServer`: `fml server --listen-address 127.0.0.1:P --database-uri sqlite:///DIR/fml.db`
+  from `.venv-fasttrackml` (pip `fasttrackml==0.6.0`, made by `bench/setup-reference`); its MLflow
+  API is under the same /api/2.0/mlflow/ prefix, its artifact root DIR/artifacts.
+- `EchoServer`: the ceiling of the stack's transport: nginx rendered from our template in front of
+  bench/echo/echo.c (2 processes x 4 FCGX_Accept_r threads, answering `{}` to everything).
+
 Each runs in its own process group (start_new_session), so stopping reaches every child:
 SIGTERM to the group, wait, then SIGKILL to the group for whatever is left. `start()` returns
 once GET /health answers 200 (bounded wait), and fails with the server's log tail otherwise.
@@ -20,6 +26,7 @@ Telemetry is off for the reference server (this machine reaches no network besid
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -34,6 +41,9 @@ OUR_BINARY = Path(os.environ.get("MLFLOW_FCGI_BIN", REPO / ".build" / "release" 
 NGINX_TEMPLATE = REPO / "deploy" / "nginx" / "nginx.conf.template"
 REFERENCE_VENV = REPO / ".venv-reference"
 REFERENCE_MLFLOW = REFERENCE_VENV / "bin" / "mlflow"
+FASTTRACKML_VENV = REPO / ".venv-fasttrackml"
+FASTTRACKML_BIN = FASTTRACKML_VENV / "bin" / "fml"
+ECHO_SOURCE = REPO / "bench" / "echo" / "echo.c"
 
 QUIET_ENV = {
     "MLFLOW_DISABLE_TELEMETRY": "true",
@@ -251,6 +261,71 @@ class ReferenceServer(Server):
                        check=True, cwd=REPO, stdin=subprocess.DEVNULL, timeout=600,
                        env=dict(os.environ, **QUIET_ENV),
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+class FastTrackMLServer(Server):
+    """FastTrackML (Go, SQLite backend) from .venv-fasttrackml; MLflow API under /api/2.0/mlflow/."""
+
+    name = "fasttrackml"
+
+    @property
+    def database(self) -> Path:
+        return self.data / "fml.db"
+
+    def command(self) -> list[str]:
+        if not FASTTRACKML_BIN.exists():
+            raise RuntimeError(f"{FASTTRACKML_BIN} does not exist: run bench/setup-reference first")
+        return [str(FASTTRACKML_BIN), "server", "--listen-address", f"127.0.0.1:{self.port}",
+                "--database-uri", f"sqlite://{self.database}",
+                "--default-artifact-root", str(self.data / "artifacts")]
+
+
+class EchoServer(Server):
+    """nginx (our template, rendered for the echo worker's socket) + the C libfcgi echo worker.
+
+    The worker binary is compiled from bench/echo/echo.c into DIR/echo by `build_echo()` (cc -O2
+    -lfcgi). Its layout copies `mlflow-fcgi up`'s default: `processes` processes sharing one
+    socket, `threads` FCGX_Accept_r threads each. Every request, /health included, answers 200 {}.
+    """
+
+    name = "echo"
+
+    def __init__(self, data_dir, port=None, processes: int = 2, threads: int = 4):
+        super().__init__(data_dir, port)
+        self.processes = processes
+        self.threads = threads
+
+    @property
+    def binary(self) -> Path:
+        return self.data / "echo"
+
+    @property
+    def socket_path(self) -> Path:
+        return self.data / "run" / "echo.sock"
+
+    def build_echo(self) -> None:
+        self.data.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["cc", "-O2", "-Wall", "-pthread", "-o", str(self.binary), str(ECHO_SOURCE), "-lfcgi"],
+                       check=True, cwd=REPO, stdin=subprocess.DEVNULL, timeout=120)
+
+    def command(self) -> list[str]:
+        if not self.binary.exists():
+            self.build_echo()
+        for sub in ("run", "nginx", "artifacts"):
+            (self.data / sub).mkdir(parents=True, exist_ok=True)
+        config = NGINX_TEMPLATE.read_text()
+        for key, value in {"listen": f"127.0.0.1:{self.port}", "socket": str(self.socket_path), "location": "/",
+                           "data": str(self.data), "artifacts": str(self.data / "artifacts")}.items():
+            config = config.replace("{{" + key + "}}", value)
+        conf = self.data / "nginx" / "nginx.conf"
+        conf.write_text(config)
+        nginx = ["nginx", "-c", str(conf), "-p", str(self.data / "nginx") + "/", "-e", str(self.data / "nginx" / "error.log")]
+        if os.geteuid() == 0:  # as `mlflow-fcgi up` does: nginx workers as root can reach the socket
+            nginx += ["-g", "user root;"]
+        # One group: the echo parent (which forwards TERM to its children) and nginx in the foreground.
+        quoted = " ".join(shlex.quote(a) for a in nginx)
+        return ["sh", "-c", f"{shlex.quote(str(self.binary))} {shlex.quote(str(self.socket_path))} "
+                            f"{self.processes} {self.threads} & exec {quoted}"]
 
 
 if __name__ == "__main__":
