@@ -280,12 +280,43 @@ class FastTrackMLServer(Server):
                 "--default-artifact-root", str(self.data / "artifacts")]
 
 
-class EchoServer(Server):
+class NginxWorkerServer(Server):
+    """nginx rendered from our template (deploy/nginx/nginx.conf.template) in front of one FastCGI
+    worker command that creates its unix socket at `socket_path`; both in one process group."""
+
+    name = "nginx-worker"
+
+    @property
+    def socket_path(self) -> Path:
+        return self.data / "run" / "worker.sock"
+
+    def worker_command(self) -> list[str]:
+        raise NotImplementedError
+
+    def command(self) -> list[str]:
+        for sub in ("run", "nginx", "artifacts"):
+            (self.data / sub).mkdir(parents=True, exist_ok=True)
+        config = NGINX_TEMPLATE.read_text()
+        for key, value in {"listen": f"127.0.0.1:{self.port}", "socket": str(self.socket_path), "location": "/",
+                           "data": str(self.data), "artifacts": str(self.data / "artifacts")}.items():
+            config = config.replace("{{" + key + "}}", value)
+        conf = self.data / "nginx" / "nginx.conf"
+        conf.write_text(config)
+        nginx = ["nginx", "-c", str(conf), "-p", str(self.data / "nginx") + "/", "-e", str(self.data / "nginx" / "error.log")]
+        if os.geteuid() == 0:  # as `mlflow-fcgi up` does: nginx workers as root can reach the socket
+            nginx += ["-g", "user root;"]
+        # One group: the worker in the background and nginx in the foreground.
+        worker = " ".join(shlex.quote(a) for a in self.worker_command())
+        return ["sh", "-c", f"{worker} & exec {' '.join(shlex.quote(a) for a in nginx)}"]
+
+
+class EchoServer(NginxWorkerServer):
     """nginx (our template, rendered for the echo worker's socket) + the C libfcgi echo worker.
 
     The worker binary is compiled from bench/echo/echo.c into DIR/echo by `build_echo()` (cc -O2
     -lfcgi). Its layout copies `mlflow-fcgi up`'s default: `processes` processes sharing one
     socket, `threads` FCGX_Accept_r threads each. Every request, /health included, answers 200 {}.
+    The echo parent forwards TERM to its children and reaps them.
     """
 
     name = "echo"
@@ -299,34 +330,15 @@ class EchoServer(Server):
     def binary(self) -> Path:
         return self.data / "echo"
 
-    @property
-    def socket_path(self) -> Path:
-        return self.data / "run" / "echo.sock"
-
     def build_echo(self) -> None:
         self.data.mkdir(parents=True, exist_ok=True)
         subprocess.run(["cc", "-O2", "-Wall", "-pthread", "-o", str(self.binary), str(ECHO_SOURCE), "-lfcgi"],
                        check=True, cwd=REPO, stdin=subprocess.DEVNULL, timeout=120)
 
-    def command(self) -> list[str]:
+    def worker_command(self) -> list[str]:
         if not self.binary.exists():
             self.build_echo()
-        for sub in ("run", "nginx", "artifacts"):
-            (self.data / sub).mkdir(parents=True, exist_ok=True)
-        config = NGINX_TEMPLATE.read_text()
-        for key, value in {"listen": f"127.0.0.1:{self.port}", "socket": str(self.socket_path), "location": "/",
-                           "data": str(self.data), "artifacts": str(self.data / "artifacts")}.items():
-            config = config.replace("{{" + key + "}}", value)
-        conf = self.data / "nginx" / "nginx.conf"
-        conf.write_text(config)
-        nginx = ["nginx", "-c", str(conf), "-p", str(self.data / "nginx") + "/", "-e", str(self.data / "nginx" / "error.log")]
-        if os.geteuid() == 0:  # as `mlflow-fcgi up` does: nginx workers as root can reach the socket
-            nginx += ["-g", "user root;"]
-        # One group: the echo parent (which forwards TERM to its children) and nginx in the foreground.
-        quoted = " ".join(shlex.quote(a) for a in nginx)
-        return ["sh", "-c", f"{shlex.quote(str(self.binary))} {shlex.quote(str(self.socket_path))} "
-                            f"{self.processes} {self.threads} & exec {quoted}"]
-
+        return [str(self.binary), str(self.socket_path), str(self.processes), str(self.threads)]
 
 if __name__ == "__main__":
     # Smoke test: start both on fresh temporary folders, print their URIs, stop them.
