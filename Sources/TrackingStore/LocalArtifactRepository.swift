@@ -43,9 +43,12 @@ public struct LocalArtifactRepository: Sendable {
         if FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), isDirectory.boolValue {
             throw MLflowError(.invalidParameterValue, "Invalid path: '\(path)' is a directory")
         }
-        let temporary = directory + "/.upload-\(UInt64.random(in: 0...UInt64.max))-" + path.name.prefix(100)
+        // The temporary name must fit NAME_MAX (255 bytes) whenever the target name does.
+        var stem = Substring(path.name)
+        while stem.utf8.count > 100 { stem = stem.dropLast() }
+        let temporary = directory + "/.upload-\(UInt64.random(in: 0...UInt64.max))-" + stem
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        guard fd >= 0 else { throw MLflowError(.internalError, "cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw Self.fileError(path, "cannot create \(temporary)") }
         var keep = false
         defer {
             close(fd)
@@ -66,7 +69,7 @@ public struct LocalArtifactRepository: Sendable {
             throw MLflowError(.invalidParameterValue, "The upload of '\(path)' ended after \(written) of \(expectedSize) bytes.")
         }
         guard fsync(fd) == 0, rename(temporary, target) == 0 else {
-            throw MLflowError(.internalError, "cannot store artifact '\(path)': \(String(cString: strerror(errno)))")
+            throw Self.fileError(path, "cannot store artifact '\(path)'")
         }
         keep = true
     }
@@ -155,7 +158,7 @@ public struct LocalArtifactRepository: Sendable {
         for segment in path.segments {
             let next = current + "/" + segment
             if mkdir(next, 0o755) != 0, errno != EEXIST {
-                throw MLflowError(.internalError, "cannot create folder for '\(path)': \(String(cString: strerror(errno)))")
+                throw Self.fileError(path, "cannot create folder for '\(path)'")
             }
             guard let resolved = Self.realPath(next) else { throw MLflowError(.internalError, "cannot resolve \(next)") }
             try requireInsideRoot(resolved, path)
@@ -166,6 +169,16 @@ public struct LocalArtifactRepository: Sendable {
             current = resolved
         }
         return current
+    }
+
+    /// The error for a failed file system call (errno): a name or path too long for the file
+    /// system is the client's mistake (400), anything else the server's (500).
+    static func fileError(_ path: ArtifactPath, _ what: String) -> MLflowError {
+        let code = errno
+        if code == ENAMETOOLONG {
+            return MLflowError(.invalidParameterValue, "Invalid path: '\(path)' is too long for the file system")
+        }
+        return MLflowError(.internalError, "\(what): \(String(cString: strerror(code)))")
     }
 
     static func realPath(_ path: String) -> String? {

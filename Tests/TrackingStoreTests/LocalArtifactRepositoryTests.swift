@@ -50,6 +50,22 @@ import TrackingStore
         #expect(try repository.listRecursively(try path("d")).map(\.path) == ["sub", "sub/y.bin", "x.bin"])
     }
 
+    // Found by the fuzz-api target: a segment over NAME_MAX was a 500 INTERNAL_ERROR.
+    @Test func aNameTooLongForTheFileSystemIsA400() throws {
+        let long = String(repeating: "x", count: 256)
+        expectMLflowError(.invalidParameterValue, containing: "too long") { try upload("d/\(long)/a.txt", [1]) }
+        expectMLflowError(.invalidParameterValue, containing: "too long") { try upload("d/\(long)", [1]) }
+        #expect(try repository.list(try path("d")) == [])
+    }
+
+    // A 240-byte name fits the file system; its temporary name must fit too (it kept 100
+    // characters of the name, up to 400 bytes, and the upload was a 500).
+    @Test func aLongMultibyteNameThatFitsUploads() throws {
+        let name = String(repeating: "€", count: 80)  // 240 bytes
+        try upload("d/\(name)", [7])
+        #expect(try contents("d/\(name)") == [7])
+    }
+
     @Test func anUploadThatStopsShortLeavesNothing() throws {
         #expect(throws: MLflowError.self) { try upload("partial.bin", [1, 2, 3], expectedSize: 10) }
         #expect(try repository.list(try path("")) == [])
