@@ -5,7 +5,11 @@ let package = Package(
     name: "mlflow-fcgi",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "mlflow-fcgi", targets: ["mlflow-fcgi"])
+        .executable(name: "mlflow-fcgi", targets: ["mlflow-fcgi"]),
+        // For the fuzz package under Fuzz/, which depends on this one by path.
+        .library(name: "MLflowCore", targets: ["MLflowCore"]),
+        .library(name: "TrackingStore", targets: ["TrackingStore"]),
+        .library(name: "TrackingAPI", targets: ["TrackingAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")

@@ -1,0 +1,39 @@
+import FuzzSupport
+import MLflowCore
+import TrackingAPI
+
+/// The FastCGI parameter -> request mapping: the CGI parameters a web server relays
+/// (REQUEST_METHOD, REQUEST_URI, CONTENT_TYPE, CONTENT_LENGTH) become an APIRequest the way
+/// the worker builds it (`APIRequest(method:requestURI:contentType:contentLength:body:)`,
+/// CONTENT_LENGTH read with `Int(_:)`), and the API answers it.
+///
+/// Input: `METHOD 0x00 REQUEST_URI 0x00 CONTENT_TYPE 0x00 CONTENT_LENGTH 0x00 body`; the first
+/// byte of the URI part picks the root or the /mlflow-prefixed API (odd: prefixed) and is
+/// dropped. CONTENT_LENGTH may lie about the body, as a client may.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzRequestURI(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = fuzzBytes(data, size)
+    let server = FuzzServer.shared
+    let parts = fuzzSplit(bytes[...], 0x00, into: 5)
+    let method = String(decoding: parts[0], as: UTF8.self)
+    var uriBytes = parts[1]
+    let prefixed = (uriBytes.first ?? 0) & 1 != 0
+    if !uriBytes.isEmpty { uriBytes = uriBytes.dropFirst() }
+    let uri = String(decoding: server.substitute(uriBytes), as: UTF8.self)
+    let contentType = parts[2].isEmpty ? nil : String(decoding: parts[2], as: UTF8.self)
+    let contentLength = parts[3].isEmpty ? nil : Int(String(decoding: parts[3], as: UTF8.self))
+    let body = server.substitute(parts[4])
+
+    let request = APIRequest(method: method, requestURI: uri, contentType: contentType, contentLength: contentLength, body: RequestBody(body))
+    // The mapping itself: path and query split at the first `?`, the path percent-decoded.
+    let expectedRaw = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+    if request.rawPath != expectedRaw { fuzzFailure("rawPath \(request.rawPath.debugDescription) of \(uri.debugDescription)") }
+    if request.path != URLDecoding.percentDecoded(Substring(expectedRaw), plusIsSpace: false) {
+        fuzzFailure("path \(request.path.debugDescription) of \(uri.debugDescription)")
+    }
+    if request.rawPath.utf8.count + (request.rawPath.utf8.count < uri.utf8.count ? 1 + request.query.utf8.count : 0) != uri.utf8.count {
+        fuzzFailure("path and query \(request.rawPath.debugDescription) ? \(request.query.debugDescription) do not make \(uri.debugDescription)")
+    }
+    server.handle(request, prefixed: prefixed)
+    return 0
+}
