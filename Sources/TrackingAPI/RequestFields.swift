@@ -72,7 +72,8 @@ public struct RequestFields {
         switch value {
         case .number(let text), .string(let text):
             if let number = Int64(text) { return number }
-            if let number = Double(text), number.rounded() == number, abs(number) < 9.2e18 { return Int64(number) }
+            // parseDouble, not Double(_:): Swift also reads "0x10", "0x1p3" and "nan" as numbers.
+            if let number = Self.parseDouble(text), number.rounded() == number, abs(number) < 9.2e18 { return Int64(number) }
         default: break
         }
         throw wrongType(name, value, expected: "an integer")

@@ -64,6 +64,15 @@ struct FieldTypeTests {
         #expect(metric.step == -3)
     }
 
+    // Found by the hostile-input e2e suite (issue #7): "0x10" was read as 16 (Swift's Double
+    // reads hex), so a run was created from it; MLflow (protobuf JSON) refuses it.
+    @Test(arguments: [#""0x10""#, #""0x1p3""#, #""nan""#, #""NaN""#, #""Infinity""#, #""inf""#, #""1.5""#, #""abc""#, "1.5", "1e30"])
+    func int64RefusesWhatIsNotAnInteger(json: String) throws {
+        let response = fixture.post("runs/log-metric", #"{"run_id": "\#(runID)", "key": "m", "value": 1, "timestamp": \#(json)}"#)
+        #expect(response.status == 400, "\(json): \(response.text)")
+        #expect(try fixture.store.run(id: runID).metrics.isEmpty)
+    }
+
     @Test func int64KeepsFullPrecision() throws {
         let response = fixture.post(
             "runs/log-metric", #"{"run_id": "\#(runID)", "key": "m", "value": 1, "timestamp": 1, "step": 9007199254740993}"#)
