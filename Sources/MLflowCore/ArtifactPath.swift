@@ -3,7 +3,7 @@
 /// Built from a URL path (each segment percent-decoded on its own, so `%2f` cannot forge a
 /// separator) or from an already-decoded `path` parameter. Refused with 400
 /// `INVALID_PARAMETER_VALUE`: `.` and `..` segments, empty segments (`a//b`, a leading `/`),
-/// backslashes, `#`, NUL and other control characters. It says nothing about symlinks: the
+/// backslashes, `#`, NUL and other control characters, segments over 255 bytes. It says nothing about symlinks: the
 /// repository checks where the path resolves on disk.
 public struct ArtifactPath: Equatable, Sendable, CustomStringConvertible {
     public let segments: [String]
@@ -42,7 +42,8 @@ public struct ArtifactPath: Equatable, Sendable, CustomStringConvertible {
     }
 
     private static func check(_ segment: String, in segments: [String]) throws {
-        let invalid = segment.isEmpty || segment == "." || segment == ".."
+        // A name over 255 bytes (NAME_MAX) no file system stores: refused before anything is created.
+        let invalid = segment.isEmpty || segment == "." || segment == ".." || segment.utf8.count > 255
             || segment.unicodeScalars.contains { $0 == "/" || $0 == "\\" || $0 == "#" || $0.value < 0x20 || $0.value == 0x7F }
         if invalid {
             throw MLflowError(.invalidParameterValue, "Invalid path: '\(segments.joined(separator: "/"))'")

@@ -19,6 +19,15 @@ import Testing
         expectMLflowError(.invalidParameterValue, containing: "Invalid path") { try ArtifactPath.fromParameter(path) }
     }
 
+    // Found by the hostile-input e2e suite (issue #7): an upload to `x/<300 bytes>` failed only
+    // after creating the folder `x`; a segment over 255 bytes is now refused up front.
+    @Test func segmentsOver255BytesAreRefused() throws {
+        let fits = String(repeating: "é", count: 127)  // 254 bytes
+        #expect(try ArtifactPath.fromParameter("x/" + fits).segments == ["x", fits])
+        expectMLflowError(.invalidParameterValue, containing: "Invalid path") { try ArtifactPath.fromParameter("x/" + fits + "é") }
+        expectMLflowError(.invalidParameterValue, containing: "Invalid path") { try ArtifactPath.fromURLPath(Substring("x/" + String(repeating: "y", count: 256))) }
+    }
+
     @Test func parametersAreAlreadyDecoded() throws {
         // A `path=` value arrives decoded: `%2f` there was a real slash, and a literal "%41" stays.
         #expect(try ArtifactPath.fromParameter("1/run/artifacts/%41").segments == ["1", "run", "artifacts", "%41"])
