@@ -400,6 +400,7 @@ def measure(point: dict, kind: str, server: Server, prep: dict, args, pass_no: i
             r = run_client(["history", server.uri, p["w4_run"], "loss", "--repeat", str(args.w4_repeat),
                             "--max-seconds", str(args.w4_max_seconds)], timeout=args.w4_max_seconds * 4 + 300)
             r["seconds"] = statistics.median(r["samples_s"])
+            r["client_cpu_median_s"] = statistics.median(r["client_cpu_s"])
         if p["w4_points"] < W4_POINTS:  # a fill bounded by time: scale linearly, and say so
             r["measured_seconds"] = r["seconds"]
             r["seconds"] = r["seconds"] * W4_POINTS / p["w4_points"]
@@ -421,6 +422,9 @@ def summary_line(point: dict, r: dict) -> str:
     s = f"{r['seconds']:.3f} s"
     if "points" in r:
         s += f" ({r['points']} points)"
+    cpu = r.get("client_cpu_s")
+    if cpu is not None:
+        s += f", client CPU {statistics.median(cpu) if isinstance(cpu, list) else cpu:.2f} s"
     if r.get("extrapolated"):
         s += " (extrapolated)"
     return s
@@ -445,6 +449,9 @@ ROWS = [
     ("W4 get-history 100k, REST", "W4 REST", "seconds", "s", "low"),
     ("W4 get-history 100k, client", "W4 client", "seconds", "s", "low"),
     ("W6 client 20 params+1000 metrics", "W6", "seconds", "s", "low"),
+    # the client process's own CPU time in those two: a floor no server can go below
+    ("  W4 client: the client's own CPU", "W4 client", "client_cpu_median_s", "s", "info"),
+    ("  W6: the client's own CPU", "W6", "client_cpu_s", "s", "info"),
 ]
 
 
@@ -506,7 +513,8 @@ def build_table(results: list[dict], memory: dict, kinds: list[str]) -> list[dic
                          if phases is None else None, "extrapolated": {}})
     for row in rows:
         m = row["medians"]
-        row["ratios"] = {k: ratio(m.get("ours"), m.get(k), row["better"]) for k in kinds if k != "ours"}
+        row["ratios"] = {k: ratio(m.get("ours"), m.get(k), row["better"]) for k in kinds if k != "ours"} \
+            if row["better"] != "info" else {}
         if row["point"].startswith("W1 ") and row["field"] == "rps" and m.get("echo"):
             row["share_of_echo"] = m["ours"] / m["echo"] if m.get("ours") else None
         if row["point"] == "MEM" and "tree" not in row["field"]:
