@@ -132,12 +132,13 @@ public final class FuzzServer {
     /// Runs the request through the API (the prefixed one when asked) and checks the answer.
     @discardableResult
     public func handle(_ request: APIRequest, prefixed: Bool = false) -> APIResponse {
-        requests += 1
-        if requests % recycleEvery == 0 { recycle() }
         let response = (prefixed ? prefixedAPI! : api!).handle(request)
         if let file = response.file { close(file.descriptor) }
         check(response, request)
         if request.method != "GET" && request.method != "HEAD" && request.path.contains("artifacts") { checkFolder(request) }
+        // After the request, not before: the caller built it with the ids of this database.
+        requests += 1
+        if requests % recycleEvery == 0 { recycle() }
         return response
     }
 
