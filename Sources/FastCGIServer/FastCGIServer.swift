@@ -150,8 +150,10 @@ public final class FastCGIServer: Sendable {
 
     /// libfcgi requires the whole body to be read before the response is finished.
     private func drainBody(_ request: UnsafeMutablePointer<FCGX_Request>) {
-        var chunk = [CChar](repeating: 0, count: 65536)
-        while FCGX_GetStr(&chunk, Int32(chunk.count), request.pointee.in) > 0 {}
+        // Usually nothing is left; an uninitialised stack buffer costs nothing then.
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { chunk in
+            while FCGX_GetStr(chunk.baseAddress, Int32(chunk.count), request.pointee.in) > 0 {}
+        }
     }
 
     private func write(_ response: FastCGIResponse, to request: UnsafeMutablePointer<FCGX_Request>) {
@@ -177,11 +179,12 @@ public final class FastCGIServer: Sendable {
     }
 
     private func streamFile(_ descriptor: Int32, _ request: UnsafeMutablePointer<FCGX_Request>) {
-        var chunk = [CChar](repeating: 0, count: 256 * 1024)
-        while true {
-            let count = read(descriptor, &chunk, chunk.count)
-            if count <= 0 { break }
-            if FCGX_PutStr(chunk, Int32(count), request.pointee.out) < 0 { break }
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 256 * 1024) { chunk in
+            while true {
+                let count = read(descriptor, chunk.baseAddress, chunk.count)
+                if count <= 0 { break }
+                if FCGX_PutStr(chunk.baseAddress, Int32(count), request.pointee.out) < 0 { break }
+            }
         }
     }
 

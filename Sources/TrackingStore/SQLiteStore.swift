@@ -14,11 +14,16 @@ public struct SQLiteStoreConfiguration: Sendable {
     public var path: String
     public var durability: Durability
     public var busyTimeoutMilliseconds: Int32
+    /// SQLite's automatic checkpoint after commits. Under continuous writes from several
+    /// connections the WAL can never be reset, and every commit then starts a checkpoint (a
+    /// sync of the database file). A server turns it off and runs `checkpoint()` on a timer.
+    public var automaticCheckpoints: Bool
 
-    public init(path: String, durability: Durability = .full, busyTimeoutMilliseconds: Int32 = 10_000) {
+    public init(path: String, durability: Durability = .full, busyTimeoutMilliseconds: Int32 = 10_000, automaticCheckpoints: Bool = true) {
         self.path = path
         self.durability = durability
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
+        self.automaticCheckpoints = automaticCheckpoints
     }
 }
 
@@ -41,6 +46,7 @@ public final class SQLiteStore: TrackingStore {
             try db.execute("PRAGMA journal_mode = WAL")
             try db.execute("PRAGMA synchronous = \(configuration.durability.rawValue.uppercased())")
             try db.execute("PRAGMA foreign_keys = OFF")
+            if !configuration.automaticCheckpoints { try db.execute("PRAGMA wal_autocheckpoint = 0") }
             try Schema.migrate(db, now: clock())
         } catch let error as SQLiteError {
             throw error.asMLflowError
@@ -85,6 +91,18 @@ public final class SQLiteStore: TrackingStore {
 }
 
 extension SQLiteStore {
+    /// Copies the WAL into the database and truncates it (`wal_checkpoint(TRUNCATE)`): waits,
+    /// through the busy handler, for the writer in progress and for readers of older
+    /// snapshots, so it briefly holds up writers. Answers whether it completed.
+    @discardableResult
+    public func checkpoint() throws -> Bool {
+        do {
+            return try db.first("PRAGMA wal_checkpoint(TRUNCATE)") { $0.int64(0) == 0 } ?? false
+        } catch let error as SQLiteError {
+            throw error.asMLflowError
+        }
+    }
+
     /// Writes a consistent copy of the live database to `path` (`VACUUM INTO`), while other
     /// connections keep reading and writing. The target must not exist yet.
     public func backup(to path: String) throws {

@@ -80,7 +80,7 @@ struct Serve: ParsableCommand {
             log(.error, "\(error)")
             throw ExitCode(2)
         }
-        let configuration = store.configuration
+        let configuration = store.configuration.withCheckpointsOnATimer
         let prefix = urlPrefix
         let server = try FastCGIServer(
             socket: listening, threads: threads,
@@ -89,6 +89,7 @@ struct Serve: ParsableCommand {
                 let api = TrackingAPI(store: try SQLiteStore(configuration), artifacts: artifactSettings, urlPrefix: prefix)
                 return { request in Self.handle(request, api, log) }
             })
+        Checkpointer.start(configuration, log: log)
         log(.info, "serving \(socket ?? listen ?? "fd 0") with \(threads) threads, database \(store.database)")
         try server.run {
             let signal = StopSignals.wait()
