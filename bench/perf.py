@@ -633,7 +633,7 @@ def main() -> int:
     ap.add_argument("--skip-reference", action="store_true", help="no reference `mlflow server`")
     ap.add_argument("--skip-fasttrackml", action="store_true", help="no FastTrackML")
     ap.add_argument("--skip-echo", action="store_true", help="no echo ceiling")
-    ap.add_argument("--workers", type=int, default=2, help="mlflow-fcgi worker processes (default 2)")
+    ap.add_argument("--workers", type=int, default=1, help="mlflow-fcgi worker processes (default 1, as `mlflow-fcgi up`)")
     ap.add_argument("--w4-repeat", type=int, default=5, help="timed get-history calls per W4 point")
     ap.add_argument("--w4-max-seconds", type=float, default=60, help="time bound of one W4 point")
     ap.add_argument("--w6-max-seconds", type=float, default=120, help="time bound of one W6 metric loop")
