@@ -41,11 +41,15 @@ public struct APIRequest: Sendable {
     /// A request from the raw `REQUEST_URI` a web server relays: the path is split from the
     /// query string and percent-decoded.
     public init(method: String, requestURI: String, contentType: String?, contentLength: Int?, body: RequestBody) {
-        let parts = requestURI.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        let rawPath = String(parts.first ?? "")
+        // Split at the first "?" scalar: splitting Characters would miss a "?" that a combining
+        // mark follows ("?\u{301}" is one Character), leaving the query in the path.
+        let scalars = requestURI.unicodeScalars
+        let question = scalars.firstIndex(of: "?")
+        let rawPath = String(scalars[..<(question ?? scalars.endIndex)])
+        let query = question.map { String(scalars[scalars.index(after: $0)...]) } ?? ""
         self.init(
             method: method, path: URLDecoding.percentDecoded(Substring(rawPath), plusIsSpace: false), rawPath: rawPath,
-            query: parts.count > 1 ? String(parts[1]) : "", contentType: contentType, contentLength: contentLength, body: body)
+            query: query, contentType: contentType, contentLength: contentLength, body: body)
     }
 }
 

@@ -77,6 +77,18 @@ struct RoutingTests {
         #expect(request.query == "experiment_name=a%20b")
     }
 
+    // Found writing the fuzz-request-uri target (issue #7): the URI was split on Characters,
+    // and "?" followed by a combining mark is one Character, so the query stayed in the path.
+    @Test func requestURIIsSplitAtTheFirstQuestionMark() {
+        let request = APIRequest(
+            method: "GET", requestURI: "/api/2.0/mlflow/runs/get?\u{301}x=1&run_id=abc?d", contentType: nil, contentLength: nil, body: RequestBody([]))
+        #expect(request.rawPath == "/api/2.0/mlflow/runs/get")
+        #expect(request.path == "/api/2.0/mlflow/runs/get")
+        #expect(request.query == "\u{301}x=1&run_id=abc?d")
+        let empty = APIRequest(method: "GET", requestURI: "/health?", contentType: nil, contentLength: nil, body: RequestBody([]))
+        #expect(empty.path == "/health" && empty.query == "")
+    }
+
     @Test func requestURIWithoutAQueryHasAnEmptyQuery() {
         let request = APIRequest(method: "GET", requestURI: "/health", contentType: nil, contentLength: nil, body: RequestBody([]))
         #expect(request.path == "/health")
