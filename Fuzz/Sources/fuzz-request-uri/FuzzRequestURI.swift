@@ -25,14 +25,17 @@ public func fuzzRequestURI(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let body = server.substitute(parts[4])
 
     let request = APIRequest(method: method, requestURI: uri, contentType: contentType, contentLength: contentLength, body: RequestBody(body))
-    // The mapping itself: path and query split at the first `?`, the path percent-decoded.
-    let expectedRaw = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-    if request.rawPath != expectedRaw { fuzzFailure("rawPath \(request.rawPath.debugDescription) of \(uri.debugDescription)") }
+    // The mapping itself: path and query split at the first `?` byte (as HTTP defines it, whatever
+    // follows it), the path percent-decoded.
+    let bytesOfURI = Array(uri.utf8)
+    let question = bytesOfURI.firstIndex(of: UInt8(ascii: "?"))
+    let expectedRaw = String(decoding: bytesOfURI[..<(question ?? bytesOfURI.count)], as: UTF8.self)
+    let expectedQuery = question.map { String(decoding: bytesOfURI[($0 + 1)...], as: UTF8.self) } ?? ""
+    if request.rawPath != expectedRaw || request.query != expectedQuery {
+        fuzzFailure("\(uri.debugDescription) split into \(request.rawPath.debugDescription) ? \(request.query.debugDescription)")
+    }
     if request.path != URLDecoding.percentDecoded(Substring(expectedRaw), plusIsSpace: false) {
         fuzzFailure("path \(request.path.debugDescription) of \(uri.debugDescription)")
-    }
-    if request.rawPath.utf8.count + (request.rawPath.utf8.count < uri.utf8.count ? 1 + request.query.utf8.count : 0) != uri.utf8.count {
-        fuzzFailure("path and query \(request.rawPath.debugDescription) ? \(request.query.debugDescription) do not make \(uri.debugDescription)")
     }
     server.handle(request, prefixed: prefixed)
     return 0
