@@ -155,6 +155,9 @@ for method, uri, ctype, length, body in [
     ("OPTIONS", "/api/2.0/mlflow/runs/get", "", "", b""),
     ("GET", "/api/2.0/mlflow/metrics/get-history?run_id=RUNID&metric_key=loss&page_token=eyJvZmZzZXQiOiAxfQ%3D%3D", "", "", b""),
     ("POST", "/api/2.0/mlflow/runs/log-batch", "application/json", "-1", b'{"run_id": "RUNID"}'),
+    # regressions: a "?" that a combining mark follows; a segment over NAME_MAX
+    ("GET", "/api/2.0/mlflow/runs/get?\u0301x=1&run_id=RUNID", "", "", b""),
+    ("PUT", "/api/2.0/mlflow-artifacts/artifacts/EXPID/" + "y" * 256 + "/f", "application/octet-stream", "1", b"x"),
 ]:
     for prefix_byte, prefix in ((b"r", ""), (b"p", "/mlflow")):
         seed("fuzz-request-uri", b"\x00".join([method.encode(), prefix_byte + (prefix + uri).encode(), ctype.encode(), length.encode(), body]))
@@ -178,7 +181,7 @@ for endpoint in range(6):
 
 # ------------------------------------------------------------------ fuzz-artifact-path
 for p in ["a/b/c.txt", "a/", "", "/", "../x", "a/../b", "./a", "a//b", "a\\b", "a%2Fb", "a%2e%2e/b", "%2e%2e", "dir/file%00.txt",
-          "ünïcødé/файл", "a#b", "a b/c+d", "x/" * 40, "%", "%zz", "%C0%AF", "a/.hidden", "EXPID/RUNID/artifacts/model/MLmodel"]:
+          "ünïcødé/файл", "a#b", "x/" + "y" * 256, "€" * 80, "a b/c+d", "x/" * 40, "%", "%zz", "%C0%AF", "a/.hidden", "EXPID/RUNID/artifacts/model/MLmodel"]:
     for choice in (0, 1, 3, 7, 11, 15):
         seed("fuzz-artifact-path", bytes([choice]) + p.encode())
 
