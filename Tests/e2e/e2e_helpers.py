@@ -52,7 +52,15 @@ def expect_server_error(method: str, request_uri: str, status: int) -> None:
     expected_server_errors.append((method, request_uri, status))
 
 
+# Answers that are 501 by contract wherever they happen: multipart and presigned artifact
+# transfers are not offered on local storage. nginx may write such a line to its access log only
+# after the test that sent the request has finished, so it is excused by path, not per test.
+ALWAYS_NOT_IMPLEMENTED = ("/mlflow-artifacts/mpu/", "/mlflow-artifacts/presigned/")
+
+
 def is_expected_server_error(access_log_line: str) -> bool:
+    if '" 501 ' in access_log_line and any(path in access_log_line for path in ALWAYS_NOT_IMPLEMENTED):
+        return True
     return any(f'"{m} {uri} HTTP/1.1" {status} ' in access_log_line for m, uri, status in expected_server_errors)
 
 
