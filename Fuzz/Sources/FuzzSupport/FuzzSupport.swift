@@ -165,6 +165,12 @@ public final class FuzzServer {
     private func recycle() {
         api = nil
         prefixedAPI = nil
+        // The artifacts of 20,000 requests can take seconds to delete (over libFuzzer's timeout):
+        // they are moved beside the folder and deleted by another thread.
+        let trash = folder + "-trash-\(requests)"
+        if rename(folder + "/artifacts", trash) == 0 {
+            Thread.detachNewThread { try? FileManager.default.removeItem(atPath: trash) }
+        }
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
             try? FileManager.default.removeItem(atPath: folder + "/" + entry)
         }
