@@ -1,5 +1,24 @@
+/// An enum carried on the wire by name or by its proto number.
+public protocol ProtoEnum: CaseIterable, RawRepresentable where RawValue == Int {
+    /// The proto name clients send and receive (`"RUNNING"`).
+    var name: String { get }
+}
+
+extension ProtoEnum {
+    /// Accepts the enum name or its number, as protobuf JSON does; `nil` for anything else.
+    public init?(name: String) {
+        if let match = Self.allCases.first(where: { $0.name == name }) {
+            self = match
+        } else if let number = Int(name), let match = Self(rawValue: number) {
+            self = match
+        } else {
+            return nil
+        }
+    }
+}
+
 /// A run's status as MLflow's `RunStatus` enum (wire names and proto numbers).
-public enum RunStatus: Int, Sendable, CaseIterable {
+public enum RunStatus: Int, Sendable, CaseIterable, ProtoEnum {
     case running = 1, scheduled = 2, finished = 3, failed = 4, killed = 5
 
     public var name: String {
@@ -11,17 +30,6 @@ public enum RunStatus: Int, Sendable, CaseIterable {
         case .killed: "KILLED"
         }
     }
-
-    /// Accepts the enum name or its number, as protobuf JSON does; `nil` for anything else.
-    public init?(name: String) {
-        if let match = RunStatus.allCases.first(where: { $0.name == name }) {
-            self = match
-        } else if let number = Int(name), let match = RunStatus(rawValue: number) {
-            self = match
-        } else {
-            return nil
-        }
-    }
 }
 
 /// Soft-delete state of experiments and runs.
@@ -30,7 +38,7 @@ public enum LifecycleStage: String, Sendable {
 }
 
 /// Which lifecycle stages a search or listing includes.
-public enum ViewType: Int, Sendable, CaseIterable {
+public enum ViewType: Int, Sendable, CaseIterable, ProtoEnum {
     case activeOnly = 1, deletedOnly = 2, all = 3
 
     public var name: String {
@@ -38,16 +46,6 @@ public enum ViewType: Int, Sendable, CaseIterable {
         case .activeOnly: "ACTIVE_ONLY"
         case .deletedOnly: "DELETED_ONLY"
         case .all: "ALL"
-        }
-    }
-
-    public init?(name: String) {
-        if let match = ViewType.allCases.first(where: { $0.name == name }) {
-            self = match
-        } else if let number = Int(name), let match = ViewType(rawValue: number) {
-            self = match
-        } else {
-            return nil
         }
     }
 

@@ -1,5 +1,5 @@
 /// A logged model's upload state (MLflow 3 `LoggedModelStatus`).
-public enum LoggedModelStatus: Int, Sendable, CaseIterable {
+public enum LoggedModelStatus: Int, Sendable, CaseIterable, ProtoEnum {
     case unspecified = 0, pending = 1, ready = 2, uploadFailed = 3
 
     public var name: String {
@@ -11,15 +11,6 @@ public enum LoggedModelStatus: Int, Sendable, CaseIterable {
         }
     }
 
-    public init?(name: String) {
-        if let match = Self.allCases.first(where: { $0.name == name }) {
-            self = match
-        } else if let number = Int(name), let match = Self(rawValue: number) {
-            self = match
-        } else {
-            return nil
-        }
-    }
 }
 
 /// A model logged with MLflow 3's `log_model`: its identity, where its files live, its
