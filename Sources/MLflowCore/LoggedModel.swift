@@ -10,7 +10,6 @@ public enum LoggedModelStatus: Int, Sendable, CaseIterable, ProtoEnum {
         case .uploadFailed: "LOGGED_MODEL_UPLOAD_FAILED"
         }
     }
-
 }
 
 /// A model logged with MLflow 3's `log_model`: its identity, where its files live, its
