@@ -54,7 +54,7 @@ def pool_stack(tmp_path):
 
 def worker_pids(stack: Stack) -> list[int]:
     """The `mlflow-fcgi serve` children of `up` (not nginx), zombies excluded."""
-    out = subprocess.run(["ps", "-o", "pid=,stat=,args=", "--ppid", str(stack.proc.pid)], capture_output=True, text=True).stdout
+    out = subprocess.run(["ps", "-ww", "-o", "pid=,stat=,args=", "--ppid", str(stack.proc.pid)], capture_output=True, text=True).stdout
     pids = []
     for line in out.splitlines():
         pid, stat, args = line.split(None, 2)
