@@ -160,10 +160,18 @@ public struct LocalArtifactRepository: Sendable {
             if mkdir(next, 0o755) != 0, errno != EEXIST {
                 throw Self.fileError(path, "cannot create folder for '\(path)'")
             }
-            guard let resolved = Self.realPath(next) else { throw MLflowError(.internalError, "cannot resolve \(next)") }
-            try requireInsideRoot(resolved, path)
+            // `current` is resolved, so only a symlink here needs resolving: calling realpath for
+            // every segment cost O(depth²) readlinks per segment, seconds for a path 2000 deep.
             var info = stat()
-            guard stat(resolved, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            guard lstat(next, &info) == 0 else { throw Self.fileError(path, "cannot inspect folder for '\(path)'") }
+            var resolved = next
+            if (info.st_mode & S_IFMT) == S_IFLNK {
+                guard let target = Self.realPath(next) else { throw MLflowError(.internalError, "cannot resolve \(next)") }
+                try requireInsideRoot(target, path)
+                guard stat(target, &info) == 0 else { throw MLflowError(.internalError, "cannot resolve \(next)") }
+                resolved = target
+            }
+            guard (info.st_mode & S_IFMT) == S_IFDIR else {
                 throw MLflowError(.invalidParameterValue, "Invalid path: '\(path)' runs through a file")
             }
             current = resolved

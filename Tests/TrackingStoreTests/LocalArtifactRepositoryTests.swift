@@ -68,6 +68,25 @@ import TrackingStore
         #expect(try contents("d/\(name)") == [7])
     }
 
+    // Found by the fuzz-artifact-path target (issue #7): an upload 1,000 folders deep took seconds
+    // (realpath of every prefix: cubic in the depth) and hit the 5 s fuzz timeout.
+    @Test func aDeepUploadIsQuick() throws {
+        let deep = Array(repeating: "x", count: 1500).joined(separator: "/")
+        let clock = ContinuousClock()
+        let elapsed = try clock.measure { try upload(deep + "/f", [1]) }
+        #expect(try contents(deep + "/f") == [1])
+        #expect(elapsed < .seconds(1), "\(elapsed)")
+    }
+
+    @Test func anUploadThroughASymlinkInsideTheRootLandsInItsTarget() throws {
+        try upload("real/a.txt", [1])
+        try FileManager.default.createSymbolicLink(atPath: repository.root + "/dlink", withDestinationPath: repository.root + "/real")
+        try upload("dlink/sub/b.txt", [2])
+        #expect(try contents("real/sub/b.txt") == [2])
+        try FileManager.default.createSymbolicLink(atPath: repository.root + "/flink", withDestinationPath: repository.root + "/real/a.txt")
+        expectMLflowError(.invalidParameterValue, containing: "runs through a file") { try upload("flink/c.txt", [3]) }
+    }
+
     @Test func anUploadThatStopsShortLeavesNothing() throws {
         #expect(throws: MLflowError.self) { try upload("partial.bin", [1, 2, 3], expectedSize: 10) }
         #expect(try repository.list(try path("")) == [])
