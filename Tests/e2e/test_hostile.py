@@ -451,3 +451,13 @@ def test_raw_bytes_in_the_request_target(hostile_stack, world, unchanged):
         if status == 400 and b"json" not in headers.lower():
             continue  # nginx refused the request line itself
         assert_mlflow_error(status, headers, payload, f"GET {target[:80]!r}")
+
+
+def test_a_very_deep_artifact_path_is_answered_quickly(hostile_stack, world, unchanged):
+    """An upload 1,900 folders deep (what fits in PATH_MAX) once held a worker for tens of seconds."""
+    deep = "/".join(["d"] * 1900)
+    started = time.monotonic()
+    r = world.session.put(f"{hostile_stack.uri}/api/2.0/mlflow-artifacts/artifacts/{deep}/f", data=b"x", timeout=60)
+    elapsed = time.monotonic() - started
+    assert r.status_code == 200 or 400 <= r.status_code < 500, (r.status_code, r.text[:300])
+    assert elapsed < 10, f"took {elapsed:.1f} s"
