@@ -22,6 +22,7 @@ import hashlib
 import json
 import socket
 import sqlite3
+import subprocess
 import time
 
 import pytest
@@ -456,8 +457,16 @@ def test_raw_bytes_in_the_request_target(hostile_stack, world, unchanged):
 def test_a_very_deep_artifact_path_is_answered_quickly(hostile_stack, world, unchanged):
     """An upload 1,900 folders deep (what fits in PATH_MAX) once held a worker for tens of seconds."""
     deep = "/".join(["d"] * 1900)
-    started = time.monotonic()
-    r = world.session.put(f"{hostile_stack.uri}/api/2.0/mlflow-artifacts/artifacts/{deep}/f", data=b"x", timeout=60)
-    elapsed = time.monotonic() - started
-    assert r.status_code == 200 or 400 <= r.status_code < 500, (r.status_code, r.text[:300])
-    assert elapsed < 10, f"took {elapsed:.1f} s"
+    artifacts = f"{hostile_stack.uri}/api/2.0/mlflow-artifacts/artifacts"
+    try:
+        started = time.monotonic()
+        r = world.session.put(f"{artifacts}/{deep}/f", data=b"x", timeout=60)
+        elapsed = time.monotonic() - started
+        assert r.status_code == 200 or 400 <= r.status_code < 500, (r.status_code, r.text[:300])
+        assert elapsed < 10, f"took {elapsed:.1f} s"
+        r = world.session.delete(f"{artifacts}/d", timeout=60)
+        assert r.status_code == 200, r.text[:300]
+        assert not (hostile_stack.data / "artifacts" / "d").exists()
+    finally:
+        # (pytest's own clean-up of old temporary folders recurses, and fails, on a tree this deep)
+        subprocess.run(["rm", "-rf", str(hostile_stack.data / "artifacts" / "d")], check=False, timeout=60)
