@@ -25,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Callable
+from e2e_helpers import AccessLogWatch
 
 import requests
 
@@ -90,7 +91,7 @@ def _tail(path: Path, limit: int = 4000) -> str:
         return f"<{path.name}: not there>"
 
 
-class Apache:
+class Apache(AccessLogWatch):
     """One Apache httpd in the foreground with a generated main configuration that Includes a
     site file rendered from deploy/apache/ (`site(port)` returns its text)."""
 
@@ -257,18 +258,3 @@ Include "{self.workdir / 'site.conf'}"
             f"--- error.log ---\n{_tail(self.error_log)}"
         )
 
-    # The same interface as conftest.Stack, so that the autouse 5xx check covers Apache too.
-    def access_log_size(self) -> int:
-        try:
-            return self.access_log.stat().st_size
-        except OSError:
-            return 0
-
-    def server_errors_since(self, offset: int) -> list[str]:
-        try:
-            with open(self.access_log, "rb") as f:
-                f.seek(offset)
-                text = f.read().decode(errors="replace")
-        except OSError:
-            return []
-        return [line for line in text.splitlines() if re.search(r'" 5\d\d ', line)]

@@ -17,7 +17,6 @@ The binary is `<repo>/.build/release/mlflow-fcgi` unless MLFLOW_FCGI_BIN names a
 from __future__ import annotations
 
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -32,7 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("MLFLOW_FCGI_BIN", REPO / ".build" / "release" / "mlflow-fcgi"))
 NGINX_TEMPLATE = REPO / "deploy" / "nginx" / "nginx.conf.template"
 
-from e2e_helpers import Api, error_of, expected_server_errors, is_expected_server_error, mlflow, unique  # noqa: F401  (sets the client environment)
+from e2e_helpers import AccessLogWatch, Api, error_of, expected_server_errors, is_expected_server_error, mlflow, unique  # noqa: F401  (sets the client environment)
 
 HEALTH_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 10.0
@@ -52,7 +51,7 @@ def _tail(path: Path, limit: int = 4000) -> str:
     return text[-limit:]
 
 
-class Stack:
+class Stack(AccessLogWatch):
     """One `mlflow-fcgi up` process (nginx + workers) on 127.0.0.1."""
 
     def __init__(self, workdir: Path, url_prefix: str = "", workers: int = 2, nginx_template: Path = NGINX_TEMPLATE):
@@ -181,22 +180,6 @@ class Stack:
         except PermissionError:
             return True
 
-    def access_log_size(self) -> int:
-        try:
-            return self.access_log.stat().st_size
-        except OSError:
-            return 0
-
-    def server_errors_since(self, offset: int) -> list[str]:
-        """Access-log lines with a 5xx status written after byte `offset`."""
-        try:
-            with open(self.access_log, "rb") as f:
-                f.seek(offset)
-                text = f.read().decode(errors="replace")
-        except OSError:
-            return []
-        # combined format: ... "METHOD /path HTTP/1.1" STATUS BYTES ...
-        return [line for line in text.splitlines() if re.search(r'" 5\d\d ', line)]
 
 
 _stacks: list[Stack] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import uuid
 
 import pytest
@@ -56,6 +57,28 @@ def expect_server_error(method: str, request_uri: str, status: int) -> None:
 # transfers are not offered on local storage. nginx may write such a line to its access log only
 # after the test that sent the request has finished, so it is excused by path, not per test.
 ALWAYS_NOT_IMPLEMENTED = ("/mlflow-artifacts/mpu/", "/mlflow-artifacts/presigned/")
+
+
+class AccessLogWatch:
+    """What the autouse no-5xx check asks of a running web server: the size of its access log
+    and the 5xx lines written after an offset. Subclasses set `access_log` (a Path)."""
+
+    def access_log_size(self) -> int:
+        try:
+            return self.access_log.stat().st_size
+        except OSError:
+            return 0
+
+    def server_errors_since(self, offset: int) -> list[str]:
+        """Access-log lines with a 5xx status written after byte `offset`."""
+        try:
+            with open(self.access_log, "rb") as f:
+                f.seek(offset)
+                text = f.read().decode(errors="replace")
+        except OSError:
+            return []
+        # combined format: ... "METHOD /path HTTP/1.1" STATUS BYTES ...
+        return [line for line in text.splitlines() if re.search(r'" 5\d\d ', line)]
 
 
 def is_expected_server_error(access_log_line: str) -> bool:
