@@ -27,30 +27,43 @@ public struct SQLiteStoreConfiguration: Sendable {
     }
 }
 
-/// The SQLite implementation of `TrackingStore`: one connection, WAL mode, every write in a
-/// `BEGIN IMMEDIATE` transaction, statements prepared once and cached.
+/// The SQLite implementation of `TrackingStore`: WAL mode, statements prepared once and
+/// cached, reads on the store's own connection, writes through the process's `GroupCommit`
+/// (one `BEGIN IMMEDIATE` transaction per group of concurrent writes, each in a savepoint).
 ///
 /// Several instances (threads, processes) may share one file. An instance itself is not
 /// thread-safe. It does not serve artifacts or know about HTTP.
 public final class SQLiteStore: TrackingStore {
-    let db: SQLiteConnection
-    private let writerLock: WriterLock
+    private let ownConnection: SQLiteConnection
+    private let groupCommit: GroupCommit
+    /// The write connection while `write` runs its body, so every helper it calls reads the
+    /// transaction's own changes.
+    private var writeConnection: SQLiteConnection?
     let clock: @Sendable () -> Int64
+
+    /// The connection statements run on: the shared write connection inside `write`, the
+    /// store's own otherwise.
+    var db: SQLiteConnection { writeConnection ?? ownConnection }
 
     /// Opens the database, switching it to WAL and applying pending migrations.
     public init(_ configuration: SQLiteStoreConfiguration, clock: @escaping @Sendable () -> Int64 = SQLiteStore.nowMilliseconds) throws {
         self.clock = clock
-        writerLock = WriterLock.forDatabase(configuration.path)
         do {
-            db = try SQLiteConnection(path: configuration.path, busyTimeoutMilliseconds: configuration.busyTimeoutMilliseconds)
-            try db.execute("PRAGMA journal_mode = WAL")
-            try db.execute("PRAGMA synchronous = \(configuration.durability.rawValue.uppercased())")
-            try db.execute("PRAGMA foreign_keys = OFF")
-            if !configuration.automaticCheckpoints { try db.execute("PRAGMA wal_autocheckpoint = 0") }
-            try Schema.migrate(db, now: clock())
+            ownConnection = try Self.open(configuration)
+            try ownConnection.execute("PRAGMA journal_mode = WAL")
+            try Schema.migrate(ownConnection, now: clock())
+            groupCommit = try GroupCommit.forDatabase(configuration.path) { try Self.open(configuration) }
         } catch let error as SQLiteError {
             throw error.asMLflowError
         }
+    }
+
+    private static func open(_ configuration: SQLiteStoreConfiguration) throws -> SQLiteConnection {
+        let connection = try SQLiteConnection(path: configuration.path, busyTimeoutMilliseconds: configuration.busyTimeoutMilliseconds)
+        try connection.execute("PRAGMA synchronous = \(configuration.durability.rawValue.uppercased())")
+        try connection.execute("PRAGMA foreign_keys = OFF")
+        if !configuration.automaticCheckpoints { try connection.execute("PRAGMA wal_autocheckpoint = 0") }
+        return connection
     }
 
     /// Milliseconds since the Unix epoch.
@@ -58,10 +71,15 @@ public final class SQLiteStore: TrackingStore {
         Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
     }
 
-    /// Runs `body` in a write transaction, translating SQLite failures.
+    /// Runs `body` as one write of the process's current commit group and returns once that
+    /// group is committed, translating SQLite failures. `body` must not call `write` or `read`.
     func write<T>(_ body: () throws -> T) throws -> T {
         do {
-            return try writerLock.withLock { try db.writeTransaction(body) }
+            return try groupCommit.write { connection in
+                writeConnection = connection
+                defer { writeConnection = nil }
+                return try body()
+            }
         } catch let error as SQLiteError {
             throw error.asMLflowError
         }

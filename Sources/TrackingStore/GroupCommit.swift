@@ -1,0 +1,183 @@
+import Foundation
+
+/// The process's one write connection to a database file, committing the writes that arrive
+/// together in one transaction (group commit).
+///
+/// Under `synchronous = FULL` every commit costs an fsync, and SQLite lets one writer in at a
+/// time, so one transaction per request caps a process at one request per fsync. Here the
+/// threads of a process queue for the write connection; each runs its write in a savepoint of
+/// the open transaction and, when others are queued behind it, hands the connection on
+/// instead of committing. The last of the group commits, and every member answers only after
+/// that commit: an acknowledged write is as durable as before, and a failed write rolls back
+/// its own savepoint without touching the others'.
+///
+/// A group holds at most one write per waiting thread plus `maximumGroupSize` in all, so a
+/// stream of writers cannot keep a transaction open for ever. It does not coordinate
+/// processes: SQLite's file lock (and the busy handler) still does that between them.
+final class GroupCommit: @unchecked Sendable {
+    /// Writes gathered into one transaction at most.
+    static let maximumGroupSize = 64
+
+    private let connection: SQLiteConnection
+    private let condition = NSCondition()
+    /// A thread is using `connection`; guarded by `condition`.
+    private var connectionBusy = false
+    /// Threads queued for `connection`; guarded by `condition`.
+    private var queued = 0
+    /// The group whose transaction is open, if any; used only by the thread holding `connection`.
+    private var openGroup: Group?
+    /// Transactions committed and the writes that ran in them (failed ones included); guarded
+    /// by `condition`.
+    private var committedGroups = 0, committedWrites = 0
+
+    /// One transaction's members and, once it is settled, its outcome (guarded by `condition`).
+    private final class Group {
+        var members = 0
+        var outcome: Result<Void, Error>?
+    }
+
+    private init(connection: SQLiteConnection) {
+        self.connection = connection
+    }
+
+    /// Runs `body` with the write connection inside the current group's transaction and
+    /// returns its result once that transaction is committed. Throws the body's own error
+    /// (its changes rolled back), or the commit's error when the group could not commit.
+    func write<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        acquireConnection()
+        let group: Group
+        do {
+            group = try openGroup ?? beginGroup()
+        } catch {
+            releaseConnection()
+            throw error
+        }
+        let result = runInSavepoint(body, group: group)
+        group.members += 1
+        if !shouldHandOver(group) { commit(group) }
+        releaseConnection()
+        let outcome = waitForOutcome(of: group)
+        let value = try result.get()
+        try outcome.get()
+        return value
+    }
+
+    /// Threads waiting for the write connection, and how many groups and writes have been
+    /// committed so far: what tests and diagnostics can see of the grouping.
+    var counts: (queued: Int, committedGroups: Int, committedWrites: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (queued, committedGroups, committedWrites)
+    }
+
+    private func acquireConnection() {
+        condition.lock()
+        queued += 1
+        while connectionBusy { condition.wait() }
+        queued -= 1
+        connectionBusy = true
+        condition.unlock()
+    }
+
+    private func releaseConnection() {
+        condition.lock()
+        connectionBusy = false
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// True when another thread is queued to join this group: it, or one after it, commits.
+    private func shouldHandOver(_ group: Group) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return queued > 0 && group.members < Self.maximumGroupSize && group.outcome == nil
+    }
+
+    private func beginGroup() throws -> Group {
+        try connection.run("BEGIN IMMEDIATE")
+        let group = Group()
+        openGroup = group
+        return group
+    }
+
+    /// Runs `body` in a savepoint; on failure rolls back to it, or, when SQLite has already
+    /// abandoned the whole transaction (I/O error, full disk), settles the group as failed.
+    private func runInSavepoint<T>(_ body: (SQLiteConnection) throws -> T, group: Group) -> Result<T, Error> {
+        do {
+            try connection.run("SAVEPOINT write")
+        } catch {
+            abandon(group, error)
+            return .failure(error)
+        }
+        do {
+            let value = try body(connection)
+            try connection.run("RELEASE write")
+            return .success(value)
+        } catch {
+            do {
+                guard connection.isInTransaction else { throw error }
+                try connection.run("ROLLBACK TO write")
+                try connection.run("RELEASE write")
+            } catch let rollbackError {
+                abandon(group, rollbackError)
+            }
+            return .failure(error)
+        }
+    }
+
+    private func commit(_ group: Group) {
+        guard openGroup === group else { return }
+        do {
+            try connection.run("COMMIT")
+            settle(group, .success(()))
+        } catch {
+            abandon(group, error)
+        }
+    }
+
+    /// Rolls back whatever is left of the group's transaction and fails every member.
+    private func abandon(_ group: Group, _ error: Error) {
+        if connection.isInTransaction { _ = try? connection.run("ROLLBACK") }
+        settle(group, .failure(error))
+    }
+
+    private func settle(_ group: Group, _ outcome: Result<Void, Error>) {
+        openGroup = nil
+        condition.lock()
+        group.outcome = outcome
+        if case .success = outcome {
+            committedGroups += 1
+            committedWrites += group.members
+        }
+        condition.unlock()
+    }
+
+    private func waitForOutcome(of group: Group) -> Result<Void, Error> {
+        condition.lock()
+        defer { condition.unlock() }
+        while group.outcome == nil { condition.wait() }
+        return group.outcome!
+    }
+
+    // MARK: One per database file per process
+
+    private static let registryLock = NSLock()
+    nonisolated(unsafe) private static var registry: [String: WeakReference] = [:]
+
+    private struct WeakReference {
+        weak var groupCommit: GroupCommit?
+    }
+
+    /// The group commit shared by every store of this process that opens `path`, opening its
+    /// connection with `open` when there is none. The connection closes with its last store.
+    static func forDatabase(_ path: String, open: () throws -> SQLiteConnection) rethrows -> GroupCommit {
+        let key = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        registryLock.lock()
+        defer { registryLock.unlock() }
+        if let existing = registry[key]?.groupCommit { return existing }
+        let created = GroupCommit(connection: try open())
+        registry = registry.filter { $0.value.groupCommit != nil }
+        registry[key] = WeakReference(groupCommit: created)
+        return created
+    }
+}
