@@ -7,7 +7,7 @@ and a minimal C FastCGI echo worker behind the same nginx (the transport's ceili
 
 Servers, each on 127.0.0.1 with a fresh database under bench/results/perf-<time>/ (removed at the
 end unless --keep), all started first and kept up for the whole run:
-  ours         `mlflow-fcgi up --workers 2` (nginx + 2 workers x 4 threads, release build, default
+  ours         `mlflow-fcgi up` (nginx + 1 worker x 8 threads, release build, --workers to change; default
                durability FULL: an fsync of the WAL at every commit; the durability the workers
                run with is read from their command line and reported)
   echo         nginx from our template + bench/echo/echo.c (libfcgi, 2 processes x 4

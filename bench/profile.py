@@ -4,7 +4,7 @@ against our stack.
     .venv-reference/bin/python bench/profile.py                          # W1 log-metric, 8 connections
     .venv-reference/bin/python bench/profile.py --point W3 --durability normal
 
-Starts `mlflow-fcgi up` (2 workers x 4 threads) on a fresh database, writes the workload's data
+Starts `mlflow-fcgi up` (1 worker x 8 threads, as `up` by default) on a fresh database, writes the workload's data
 through the API (as perf.py does), warms up for 2 s, then runs wrk for --duration seconds while
 `perf record -e cpu-clock -a` samples both cores (kernel and user space; `apt-get install
 linux-perf`; hardware counters are not needed). Prints wrk's result and:

@@ -213,7 +213,7 @@ class OurServer(Server):
 
     name = "mlflow-fcgi"
 
-    def __init__(self, data_dir, port=None, workers: int = 2, extra_args: list[str] | None = None):
+    def __init__(self, data_dir, port=None, workers: int = 1, extra_args: list[str] | None = None):
         super().__init__(data_dir, port)
         self.workers = workers
         self.extra_args = extra_args or []

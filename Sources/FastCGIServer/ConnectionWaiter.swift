@@ -48,11 +48,8 @@ struct ConnectionWaiter {
                 return .stop
             }
             if events.prefix(Int(ready)).contains(where: { $0.data.fd == stopFD }) { return .stop }
-            let fd = accept(listenFD, nil, nil)
-            if fd >= 0 {
-                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-                return .connection(fd)
-            }
+            let fd = mlflow_fcgi_accept_cloexec(listenFD)
+            if fd >= 0 { return .connection(fd) }
             switch errno {
             case EAGAIN, EINTR, ECONNABORTED, EPROTO:
                 continue  // another thread or process took it, or the client gave up

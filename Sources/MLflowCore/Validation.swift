@@ -8,7 +8,7 @@ public enum Validation {
     /// `[/\w.\- :]`, and unchanged when normalised as a POSIX path.
     public static func key(_ key: String, field: String = "key", what: String) throws {
         if key.isEmpty { throw MLflowError.missingParameter(field) }
-        if !key.allSatisfy(isNameCharacter) {
+        if !isValidName(key) {
             throw MLflowError.invalidValue(
                 field, "\"\(key)\"",
                 "Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).")
@@ -21,16 +21,23 @@ public enum Validation {
         try maxLength(key, Limits.maxKeyLength, what: "'\(what)'")
     }
 
-    /// Throws when `value` is longer than `limit` characters.
+    /// Throws when `value` is longer than `limit` characters, counted as Python's `len`
+    /// does: Unicode code points (so "e" plus a combining accent is two).
     public static func maxLength(_ value: String, _ limit: Int, what: String) throws {
-        if value.count > limit {
+        if codePointCount(value, exceeds: limit) {
             throw MLflowError(.invalidParameterValue, "\(what) exceeds the maximum length of \(limit) characters")
         }
     }
 
     /// MLflow silently truncates long param and tag values (`MLFLOW_TRUNCATE_LONG_VALUES`).
     public static func truncated(_ value: String, to limit: Int) -> String {
-        value.count > limit ? String(value.prefix(limit)) : value
+        codePointCount(value, exceeds: limit) ? String(String.UnicodeScalarView(value.unicodeScalars.prefix(limit))) : value
+    }
+
+    /// True when `value` has more than `limit` code points; its UTF-8 length (known without
+    /// a scan) settles most cases, since every code point takes at least one byte.
+    static func codePointCount(_ value: String, exceeds limit: Int) -> Bool {
+        value.utf8.count > limit && value.unicodeScalars.count > limit
     }
 
     /// A param as MLflow stores it: key checked, value truncated to 6000 characters.
@@ -128,8 +135,24 @@ public enum Validation {
         c.isLetter || c.isNumber || c == "_" || c == "/" || c == "." || c == "-" || c == " " || c == ":"
     }
 
+    /// `isNameCharacter` for every character of `name`, without Unicode lookups when the
+    /// name is ASCII (as almost every key is).
+    static func isValidName(_ name: String) -> Bool {
+        for byte in name.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "_"), UInt8(ascii: "/"), UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: " "), UInt8(ascii: ":"):
+                continue
+            case 0x80...: return name.allSatisfy(isNameCharacter)
+            default: return false
+            }
+        }
+        return true
+    }
+
     static func isPathUnique(_ name: String) -> Bool {
-        let normalized = normalizedPOSIXPath(name)
+        // normpath leaves a name without slashes as it is ("." and ".." included).
+        let normalized = name.utf8.contains(UInt8(ascii: "/")) ? normalizedPOSIXPath(name) : name
         return normalized == name && normalized != "." && !normalized.hasPrefix("..") && !normalized.hasPrefix("/")
     }
 

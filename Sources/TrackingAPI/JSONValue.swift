@@ -185,6 +185,7 @@ public struct JSONParser {
 
     private mutating func parseString() throws(JSONParseError) -> String {
         position += 1
+        if let plain = try parsePlainString() { return plain }
         var utf8: [UInt8] = []
         var runStart = position
         while true {
@@ -219,6 +220,28 @@ public struct JSONParser {
         }
         guard let text = String(validating: utf8, as: UTF8.self) else { throw error("invalid UTF-8 in string") }
         return text
+    }
+
+    /// The common case: a string without escapes, made straight from the input bytes. Leaves
+    /// the position unchanged and answers nil at the first backslash.
+    private mutating func parsePlainString() throws(JSONParseError) -> String? {
+        var end = position
+        while end < bytes.count {
+            let byte = bytes[end]
+            if byte == UInt8(ascii: "\\") { return nil }
+            if byte < 0x20 {
+                position = end
+                throw error("unescaped control character in string")
+            }
+            if byte == UInt8(ascii: "\"") {
+                guard let text = String(validating: bytes[position..<end], as: UTF8.self) else { throw error("invalid UTF-8 in string") }
+                position = end + 1
+                return text
+            }
+            end += 1
+        }
+        position = end
+        throw error("unterminated string")
     }
 
     private mutating func hex4() throws(JSONParseError) -> UInt32 {

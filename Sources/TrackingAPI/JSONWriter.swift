@@ -24,10 +24,11 @@ public struct JSONWriter {
         close(UInt8(ascii: "]"))
     }
 
-    /// Writes `"key":`; the value written next belongs to it.
-    public mutating func key(_ key: String) {
+    /// Writes `"key":`; the value written next belongs to it. Member names are the
+    /// protocol's literals, read without building a String.
+    public mutating func key(_ key: StaticString) {
         beginValue()
-        writeQuoted(key)
+        key.withUTF8Buffer { writeQuoted(utf8: $0) }
         bytes.append(UInt8(ascii: ":"))
         pendingKey = true
     }
@@ -60,23 +61,23 @@ public struct JSONWriter {
 
     // MARK: - Convenience for object members
 
-    public mutating func field(_ name: String, _ value: String) {
+    public mutating func field(_ name: StaticString, _ value: String) {
         key(name)
         string(value)
     }
 
-    public mutating func field(_ name: String, _ value: Int64) {
+    public mutating func field(_ name: StaticString, _ value: Int64) {
         key(name)
         int(value)
     }
 
-    public mutating func field(_ name: String, _ value: Bool) {
+    public mutating func field(_ name: StaticString, _ value: Bool) {
         key(name)
         bool(value)
     }
 
     /// Writes `name: [...]` only when `items` is not empty, as MLflow omits empty lists.
-    public mutating func list<T>(_ name: String, _ items: [T], _ write: (inout JSONWriter, T) -> Void) {
+    public mutating func list<T>(_ name: StaticString, _ items: [T], _ write: (inout JSONWriter, T) -> Void) {
         if items.isEmpty { return }
         key(name)
         array { writer in
@@ -112,21 +113,32 @@ public struct JSONWriter {
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
     private mutating func writeQuoted(_ text: String) {
+        var text = text
+        text.withUTF8 { writeQuoted(utf8: $0) }
+    }
+
+    /// Copies runs of bytes that need no escaping in one piece: most text has none.
+    private mutating func writeQuoted(utf8: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0..<0x20:
-                bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30])
-                bytes.append(Self.hexDigits[Int(byte >> 4)])
-                bytes.append(Self.hexDigits[Int(byte & 0x0F)])
-            default: bytes.append(byte)
-            }
+        var start = 0
+        for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
+            writeEscaped(byte)
+            start = index + 1
         }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func writeEscaped(_ byte: UInt8) {
+        bytes.append(0x5C)
+        switch byte {
+        case 0x0A: bytes.append(UInt8(ascii: "n"))
+        case 0x0D: bytes.append(UInt8(ascii: "r"))
+        case 0x09: bytes.append(UInt8(ascii: "t"))
+        case 0..<0x20:
+            bytes.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, Self.hexDigits[Int(byte >> 4)], Self.hexDigits[Int(byte & 0x0F)]])
+        default: bytes.append(byte)  // the quote and the backslash themselves
+        }
     }
 }

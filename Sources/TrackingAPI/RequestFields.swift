@@ -203,18 +203,21 @@ public struct RequestFields {
             "Invalid value \(value.shortDescription) for parameter '\(qualified(name))' supplied: expected \(expected), got a \(value.typeName).")
     }
 
+    /// `run_id` → `runId`. Field names are ASCII literals, so this works on bytes.
     static func camelCase(_ name: String) -> String {
-        var result = ""
+        guard name.utf8.contains(UInt8(ascii: "_")) else { return name }
+        var result: [UInt8] = []
+        result.reserveCapacity(name.utf8.count)
         var upperNext = false
-        for character in name {
-            if character == "_" {
+        for byte in name.utf8 {
+            if byte == UInt8(ascii: "_") {
                 upperNext = true
             } else {
-                result.append(upperNext ? Character(character.uppercased()) : character)
+                result.append(upperNext && byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") ? byte - 32 : byte)
                 upperNext = false
             }
         }
-        return result
+        return String(decoding: result, as: UTF8.self)
     }
 
     static func parseDouble(_ text: String) -> Double? {

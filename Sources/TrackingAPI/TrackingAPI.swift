@@ -112,7 +112,16 @@ public final class TrackingAPI {
     }
 
     /// `application/json`, with any parameters (`; charset=utf-8`) and in any case.
-    private static func isJSON(_ contentType: String) -> Bool {
-        contentType.prefix { $0 != ";" }.filter { !$0.isWhitespace }.lowercased() == "application/json"
+    static func isJSON(_ contentType: String) -> Bool {
+        let expected = "application/json".utf8
+        var matched = expected.startIndex
+        for byte in contentType.utf8 {
+            if byte == UInt8(ascii: ";") { break }
+            if byte == 0x20 || byte == 0x09 { continue }
+            let lowered = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
+            guard matched != expected.endIndex, expected[matched] == lowered else { return false }
+            matched = expected.index(after: matched)
+        }
+        return matched == expected.endIndex
     }
 }

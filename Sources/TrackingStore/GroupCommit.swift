@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The process's one write connection to a database file, committing the writes that arrive
 /// together in one transaction (group commit).
 ///
@@ -19,18 +23,22 @@ final class GroupCommit: @unchecked Sendable {
     static let maximumGroupSize = 64
 
     private let connection: SQLiteConnection
-    private let condition = NSCondition()
-    /// A thread is using `connection`; guarded by `condition`.
+    /// Guards the state below that is marked so. Two conditions on it, so that handing the
+    /// connection on wakes one queued thread, and a commit wakes only its group's members.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let connectionFree = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let groupSettled = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// A thread is using `connection`; guarded by `mutex`.
     private var connectionBusy = false
-    /// Threads queued for `connection`; guarded by `condition`.
+    /// Threads queued for `connection`; guarded by `mutex`.
     private var queued = 0
     /// The group whose transaction is open, if any; used only by the thread holding `connection`.
     private var openGroup: Group?
     /// Transactions committed and the writes that ran in them (failed ones included); guarded
-    /// by `condition`.
+    /// by `mutex`.
     private var committedGroups = 0, committedWrites = 0
 
-    /// One transaction's members and, once it is settled, its outcome (guarded by `condition`).
+    /// One transaction's members and, once it is settled, its outcome (guarded by `mutex`).
     private final class Group {
         var members = 0
         var outcome: Result<Void, Error>?
@@ -38,6 +46,24 @@ final class GroupCommit: @unchecked Sendable {
 
     private init(connection: SQLiteConnection) {
         self.connection = connection
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(connectionFree, nil)
+        pthread_cond_init(groupSettled, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(groupSettled)
+        pthread_cond_destroy(connectionFree)
+        pthread_mutex_destroy(mutex)
+        groupSettled.deallocate()
+        connectionFree.deallocate()
+        mutex.deallocate()
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body()
     }
 
     /// Runs `body` with the write connection inside the current group's transaction and
@@ -65,32 +91,28 @@ final class GroupCommit: @unchecked Sendable {
     /// Threads waiting for the write connection, and how many groups and writes have been
     /// committed so far: what tests and diagnostics can see of the grouping.
     var counts: (queued: Int, committedGroups: Int, committedWrites: Int) {
-        condition.lock()
-        defer { condition.unlock() }
-        return (queued, committedGroups, committedWrites)
+        locked { (queued, committedGroups, committedWrites) }
     }
 
     private func acquireConnection() {
-        condition.lock()
-        queued += 1
-        while connectionBusy { condition.wait() }
-        queued -= 1
-        connectionBusy = true
-        condition.unlock()
+        locked {
+            queued += 1
+            while connectionBusy { pthread_cond_wait(connectionFree, mutex) }
+            queued -= 1
+            connectionBusy = true
+        }
     }
 
     private func releaseConnection() {
-        condition.lock()
-        connectionBusy = false
-        condition.broadcast()
-        condition.unlock()
+        locked {
+            connectionBusy = false
+            pthread_cond_signal(connectionFree)
+        }
     }
 
     /// True when another thread is queued to join this group: it, or one after it, commits.
     private func shouldHandOver(_ group: Group) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return queued > 0 && group.members < Self.maximumGroupSize && group.outcome == nil
+        locked { queued > 0 && group.members < Self.maximumGroupSize && group.outcome == nil }
     }
 
     private func beginGroup() throws -> Group {
@@ -143,20 +165,21 @@ final class GroupCommit: @unchecked Sendable {
 
     private func settle(_ group: Group, _ outcome: Result<Void, Error>) {
         openGroup = nil
-        condition.lock()
-        group.outcome = outcome
-        if case .success = outcome {
-            committedGroups += 1
-            committedWrites += group.members
+        locked {
+            group.outcome = outcome
+            if case .success = outcome {
+                committedGroups += 1
+                committedWrites += group.members
+            }
+            pthread_cond_broadcast(groupSettled)
         }
-        condition.unlock()
     }
 
     private func waitForOutcome(of group: Group) -> Result<Void, Error> {
-        condition.lock()
-        defer { condition.unlock() }
-        while group.outcome == nil { condition.wait() }
-        return group.outcome!
+        locked {
+            while group.outcome == nil { pthread_cond_wait(groupSettled, mutex) }
+            return group.outcome!
+        }
     }
 
     // MARK: One per database file per process

@@ -124,7 +124,11 @@ extension SQLiteStore {
         if keys.isEmpty { return [] }
         let keyList = SQLValue.text("[" + keys.map(String.init).joined(separator: ",") + "]")
         let inKeys = "IN (SELECT value FROM json_each(?))"
-        var runs: [Int64: Run] = [:]
+        // Runs grow in place in an array (a dictionary of runs would move a whole Run in and
+        // out for every appended item); `position` finds a run's slot by its key.
+        var runs: [Run] = []
+        var position: [Int64: Int] = [:]
+        runs.reserveCapacity(keys.count)
         try db.query(
             "SELECT run_key, run_id, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage FROM runs WHERE run_key \(inKeys)",
             [keyList]
@@ -134,17 +138,21 @@ extension SQLiteStore {
                 status: RunStatus(rawValue: Int(row.int64(5))) ?? .running, startTime: row.int64(6),
                 endTime: row.optionalInt64(7), artifactURI: row.text(8),
                 lifecycleStage: LifecycleStage(rawValue: row.text(9)) ?? .active)
-            runs[row.int64(0)] = Run(info: info, metrics: [], params: [], tags: [], datasetInputs: [])
+            position[row.int64(0)] = runs.count
+            runs.append(Run(info: info, metrics: [], params: [], tags: [], datasetInputs: []))
         }
         try db.query("SELECT run_key, key, value, is_nan, timestamp, step FROM latest_metrics WHERE run_key \(inKeys) ORDER BY run_key, key", [keyList]) { row in
-            runs[row.int64(0)]?.metrics.append(
+            guard let index = position[row.int64(0)] else { return }
+            runs[index].metrics.append(
                 Metric(key: row.text(1), value: row.int64(3) != 0 ? .nan : row.double(2), timestamp: row.int64(4), step: row.int64(5)))
         }
         try db.query("SELECT run_key, key, value FROM params WHERE run_key \(inKeys) ORDER BY run_key, key", [keyList]) { row in
-            runs[row.int64(0)]?.params.append(Param(key: row.text(1), value: row.text(2)))
+            guard let index = position[row.int64(0)] else { return }
+            runs[index].params.append(Param(key: row.text(1), value: row.text(2)))
         }
         try db.query("SELECT run_key, key, value FROM tags WHERE run_key \(inKeys) ORDER BY run_key, key", [keyList]) { row in
-            runs[row.int64(0)]?.tags.append(RunTag(key: row.text(1), value: row.text(2)))
+            guard let index = position[row.int64(0)] else { return }
+            runs[index].tags.append(RunTag(key: row.text(1), value: row.text(2)))
         }
         var inputIndex: [Int64: [Int64: Int]] = [:]  // run_key -> dataset_key -> index in datasetInputs
         try db.query(
@@ -155,27 +163,30 @@ extension SQLiteStore {
             """, [keyList]
         ) { row in
             let runKey = row.int64(0)
+            guard let index = position[runKey] else { return }
             let dataset = Dataset(
                 name: row.text(2), digest: row.text(3), sourceType: row.text(4), source: row.text(5),
                 schema: row.optionalText(6), profile: row.optionalText(7))
-            inputIndex[runKey, default: [:]][row.int64(1)] = runs[runKey]?.datasetInputs.count
-            runs[runKey]?.datasetInputs.append(DatasetInput(tags: [], dataset: dataset))
+            inputIndex[runKey, default: [:]][row.int64(1)] = runs[index].datasetInputs.count
+            runs[index].datasetInputs.append(DatasetInput(tags: [], dataset: dataset))
         }
         if !inputIndex.isEmpty {
             try db.query("SELECT run_key, dataset_key, key, value FROM run_input_tags WHERE run_key \(inKeys) ORDER BY run_key, dataset_key, key", [keyList]) { row in
                 let runKey = row.int64(0)
-                if let index = inputIndex[runKey]?[row.int64(1)] {
-                    runs[runKey]?.datasetInputs[index].tags.append(KeyValue(key: row.text(2), value: row.text(3)))
+                if let index = position[runKey], let input = inputIndex[runKey]?[row.int64(1)] {
+                    runs[index].datasetInputs[input].tags.append(KeyValue(key: row.text(2), value: row.text(3)))
                 }
             }
         }
         try db.query("SELECT run_key, model_id FROM run_model_inputs WHERE run_key \(inKeys) ORDER BY run_key, model_id", [keyList]) { row in
-            runs[row.int64(0)]?.modelInputs.append(row.text(1))
+            guard let index = position[row.int64(0)] else { return }
+            runs[index].modelInputs.append(row.text(1))
         }
         try db.query("SELECT run_key, model_id, step FROM run_model_outputs WHERE run_key \(inKeys) ORDER BY run_key, model_id", [keyList]) { row in
-            runs[row.int64(0)]?.modelOutputs.append(ModelOutput(modelID: row.text(1), step: row.int64(2)))
+            guard let index = position[row.int64(0)] else { return }
+            runs[index].modelOutputs.append(ModelOutput(modelID: row.text(1), step: row.int64(2)))
         }
-        return keys.compactMap { runs[$0] }
+        return keys.compactMap { position[$0].map { runs[$0] } }
     }
 
     /// The run name a new run gets: the argument, else the `mlflow.runName` tag, else a

@@ -12,13 +12,13 @@ struct RequestBodyTests {
         expectError(response, status: 400, code: "INVALID_PARAMETER_VALUE", containing: "Content-Type must be one of ['application/json']")
     }
 
-    @Test(arguments: ["text/plain", "application/x-www-form-urlencoded", "application/jsonx", ""])
+    @Test(arguments: ["text/plain", "application/x-www-form-urlencoded", "application/jsonx", "application/js", "application/js;on", ""])
     func postWithAnotherContentTypeIsA400(contentType: String) {
         let response = fixture.post("experiments/create", #"{"name": "x"}"#, contentType: contentType)
         expectError(response, status: 400, code: "INVALID_PARAMETER_VALUE")
     }
 
-    @Test(arguments: ["application/json", "application/json; charset=utf-8", "application/json;charset=UTF-8"])
+    @Test(arguments: ["application/json", "application/json; charset=utf-8", "application/json;charset=UTF-8", "Application/JSON", " application/json "])
     func jsonContentTypesWithParametersAreAccepted(contentType: String) {
         let response = fixture.post("experiments/create", #"{"name": "x"}"#, contentType: contentType)
         #expect(response.status == 200, "\(response.text)")
