@@ -157,17 +157,31 @@ public final class FastCGIServer: Sendable {
     }
 
     private func write(_ response: FastCGIResponse, to request: UnsafeMutablePointer<FCGX_Request>) {
-        let isHead = FCGX_GetParam("REQUEST_METHOD", request.pointee.envp).map { String(cString: $0) } == "HEAD"
-        var head = "Status: \(response.status) \(HTTPStatus.reason(response.status))\r\n"
-        for (name, value) in response.headers { head += "\(name): \(value)\r\n" }
-        head += "Content-Length: \(response.file?.size ?? response.body.count)\r\n\r\n"
-        put(Array(head.utf8), request)
+        let isHead = FCGX_GetParam("REQUEST_METHOD", request.pointee.envp).map { strcmp($0, "HEAD") == 0 } ?? false
+        put(Self.headerBlock(response), request)
         if let file = response.file {
             defer { close(file.descriptor) }
             if !isHead { streamFile(file.descriptor, request) }
         } else if !isHead {
             put(response.body, request)
         }
+    }
+
+    /// The CGI response header block: status line, headers, Content-Length, blank line.
+    static func headerBlock(_ response: FastCGIResponse) -> [UInt8] {
+        var head: [UInt8] = []
+        head.reserveCapacity(256)
+        func line(_ name: String, _ value: String) {
+            head.append(contentsOf: name.utf8)
+            head.append(contentsOf: ": ".utf8)
+            head.append(contentsOf: value.utf8)
+            head.append(contentsOf: "\r\n".utf8)
+        }
+        line("Status", "\(response.status) \(HTTPStatus.reason(response.status))")
+        for (name, value) in response.headers { line(name, value) }
+        line("Content-Length", String(response.file?.size ?? response.body.count))
+        head.append(contentsOf: "\r\n".utf8)
+        return head
     }
 
     private func put(_ bytes: [UInt8], _ request: UnsafeMutablePointer<FCGX_Request>) {

@@ -41,12 +41,12 @@ public struct APIRequest: Sendable {
     /// A request from the raw `REQUEST_URI` a web server relays: the path is split from the
     /// query string and percent-decoded.
     public init(method: String, requestURI: String, contentType: String?, contentLength: Int?, body: RequestBody) {
-        // Split at the first "?" scalar: splitting Characters would miss a "?" that a combining
+        // Split at the first "?" byte: splitting Characters would miss a "?" that a combining
         // mark follows ("?\u{301}" is one Character), leaving the query in the path.
-        let scalars = requestURI.unicodeScalars
-        let question = scalars.firstIndex(of: "?")
-        let rawPath = String(scalars[..<(question ?? scalars.endIndex)])
-        let query = question.map { String(scalars[scalars.index(after: $0)...]) } ?? ""
+        let utf8 = requestURI.utf8
+        let question = utf8.firstIndex(of: UInt8(ascii: "?"))
+        let rawPath = String(requestURI[..<(question ?? utf8.endIndex)])
+        let query = question.map { String(requestURI[utf8.index(after: $0)...]) } ?? ""
         self.init(
             method: method, path: URLDecoding.percentDecoded(Substring(rawPath), plusIsSpace: false), rawPath: rawPath,
             query: query, contentType: contentType, contentLength: contentLength, body: body)

@@ -6,7 +6,7 @@ public enum JSONValue: Equatable, Sendable {
     case number(String)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONObject)
 
     /// The JSON type name used in error messages.
     var typeName: String {
@@ -30,6 +30,33 @@ public enum JSONValue: Equatable, Sendable {
         case .array: "[...]"
         case .object: "{...}"
         }
+    }
+}
+
+/// A JSON object's members in source order. Request objects hold a handful of fields, so a
+/// lookup scans them (cheaper than hashing every key into a dictionary); a key given twice
+/// reads as its last value, as Python's `json` module (and so MLflow) reads it.
+public struct JSONObject: Equatable, Sendable, ExpressibleByDictionaryLiteral {
+    public private(set) var members: [(key: String, value: JSONValue)]
+
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        members = elements.map { (key: $0.0, value: $0.1) }
+    }
+
+    init(members: [(key: String, value: JSONValue)]) { self.members = members }
+
+    public subscript(key: String) -> JSONValue? {
+        members.last { $0.key == key }?.value
+    }
+
+    public var isEmpty: Bool { members.isEmpty }
+
+    /// Equal when they read alike: the same keys, each with the same (last) value.
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        func read(_ object: JSONObject) -> [String: JSONValue] {
+            Dictionary(object.members.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+        }
+        return read(lhs) == read(rhs)
     }
 }
 
@@ -104,11 +131,11 @@ public struct JSONParser {
 
     private mutating func parseObject() throws(JSONParseError) -> JSONValue {
         position += 1
-        var members: [String: JSONValue] = [:]
+        var members: [(key: String, value: JSONValue)] = []
         skipWhitespace()
         if current == UInt8(ascii: "}") {
             position += 1
-            return .object(members)
+            return .object(JSONObject(members: members))
         }
         while true {
             skipWhitespace()
@@ -118,11 +145,11 @@ public struct JSONParser {
             guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
             position += 1
             skipWhitespace()
-            members[key] = try parseValue()
+            members.append((key, try parseValue()))
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): position += 1
-            case UInt8(ascii: "}"): position += 1; return .object(members)
+            case UInt8(ascii: "}"): position += 1; return .object(JSONObject(members: members))
             default: throw error("expected ',' or '}'")
             }
         }
@@ -226,15 +253,22 @@ public struct JSONParser {
     /// the position unchanged and answers nil at the first backslash.
     private mutating func parsePlainString() throws(JSONParseError) -> String? {
         var end = position
+        var isASCII = true
         while end < bytes.count {
             let byte = bytes[end]
+            if byte >= 0x80 { isASCII = false }
             if byte == UInt8(ascii: "\\") { return nil }
             if byte < 0x20 {
                 position = end
                 throw error("unescaped control character in string")
             }
             if byte == UInt8(ascii: "\"") {
-                guard let text = String(validating: bytes[position..<end], as: UTF8.self) else { throw error("invalid UTF-8 in string") }
+                let text = bytes.withUnsafeBufferPointer { all in
+                    let slice = UnsafeBufferPointer(rebasing: all[position..<end])
+                    // ASCII is valid UTF-8 as it is; decoding it skips the generic validation.
+                    return isASCII ? String(decoding: slice, as: UTF8.self) : String(validating: slice, as: UTF8.self)
+                }
+                guard let text else { throw error("invalid UTF-8 in string") }
                 position = end + 1
                 return text
             }

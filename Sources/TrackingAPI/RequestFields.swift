@@ -7,13 +7,13 @@ import MLflowCore
 /// aliases; `null` counts as absent; wrong types are 400 `INVALID_PARAMETER_VALUE` naming the
 /// field by its path (`metrics[0].timestamp`). Unknown fields are ignored.
 public struct RequestFields {
-    private let members: [String: JSONValue]
+    private let members: JSONObject
     private let path: String
     /// Query-string values are all strings: numbers and booleans are parsed from them and a
     /// single value stands for a one-element list.
     private let fromQuery: Bool
 
-    init(members: [String: JSONValue], path: String = "", fromQuery: Bool = false) {
+    init(members: JSONObject, path: String = "", fromQuery: Bool = false) {
         self.members = members
         self.path = path
         self.fromQuery = fromQuery
@@ -34,14 +34,17 @@ public struct RequestFields {
     /// Fields from `a=1&b=x&b=y` (already split and percent-decoded).
     static func query(_ pairs: [(String, String)]) -> RequestFields {
         var members: [String: JSONValue] = [:]
+        var order: [String] = []
         for (key, value) in pairs {
             switch members[key] {
-            case nil: members[key] = .string(value)
+            case nil:
+                members[key] = .string(value)
+                order.append(key)
             case .array(let values)?: members[key] = .array(values + [.string(value)])
             case let existing?: members[key] = .array([existing, .string(value)])
             }
         }
-        return RequestFields(members: members, fromQuery: true)
+        return RequestFields(members: JSONObject(members: order.map { ($0, members[$0]!) }), fromQuery: true)
     }
 
     // MARK: - Scalars
@@ -230,7 +233,8 @@ public struct RequestFields {
             guard let first = text.utf8.first, first == UInt8(ascii: "-") || (first >= 0x30 && first <= 0x39) || first == UInt8(ascii: ".") else {
                 return nil
             }
-            if text.contains(where: { $0 == "x" || $0 == "X" || $0 == "n" || $0 == "N" || $0 == "i" || $0 == "I" }) { return nil }
+            let letters = "xXnNiI".utf8
+            if text.utf8.contains(where: letters.contains) { return nil }
             return Double(text)
         }
     }
