@@ -191,10 +191,11 @@ final class GroupCommit: @unchecked Sendable {
         weak var groupCommit: GroupCommit?
     }
 
-    /// The group commit shared by every store of this process that opens `path`, opening its
-    /// connection with `open` when there is none. The connection closes with its last store.
-    static func forDatabase(_ path: String, open: () throws -> SQLiteConnection) rethrows -> GroupCommit {
-        let key = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+    /// The group commit shared by every store of this process that opens `path` with the same
+    /// `settings` (what its connection is opened with), opening its connection with `open`
+    /// when there is none. The connection closes with its last store.
+    static func forDatabase(_ path: String, settings: String = "", open: () throws -> SQLiteConnection) rethrows -> GroupCommit {
+        let key = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path + "\n" + settings
         registryLock.lock()
         defer { registryLock.unlock() }
         if let existing = registry[key]?.groupCommit { return existing }

@@ -63,6 +63,7 @@ public final class SQLiteConnection {
     private let busyTimeout: UnsafeMutablePointer<Int64>
 
     deinit {
+        recent.removeAll()
         statements.removeAll()
         sqlite3_close_v2(handle)
         busyTimeout.deallocate()
@@ -136,7 +137,20 @@ public final class SQLiteConnection {
         }
     }
 
+    /// A direct-mapped front for `statements`, indexed by where the SQL text lives: the
+    /// hot statements are literals at fixed addresses, so a lookup is a compare of the same
+    /// string instead of hashing its text. The `==` check keeps it right for any string.
+    private var recent = [(sql: String, statement: Statement)?](repeating: nil, count: 64)
+
     private func prepared(_ sql: String) throws -> Statement {
+        let slot = sql.utf8.withContiguousStorageIfAvailable { Int(bitPattern: $0.baseAddress) >> 4 & 63 } ?? 0
+        if let entry = recent[slot], entry.sql == sql { return entry.statement }
+        let statement = try cachedOrNew(sql)
+        recent[slot] = (sql, statement)
+        return statement
+    }
+
+    private func cachedOrNew(_ sql: String) throws -> Statement {
         if let cached = statements[sql] { return cached }
         var raw: OpaquePointer?
         let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil)

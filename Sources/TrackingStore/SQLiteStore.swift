@@ -9,7 +9,8 @@ public enum Durability: String, Sendable, CaseIterable {
     case full, normal
 }
 
-/// Settings for opening a `SQLiteStore`.
+/// Settings for opening a `SQLiteStore`. Stores of one process that open the same file with
+/// the same settings share one write connection and its group commit.
 public struct SQLiteStoreConfiguration: Sendable {
     public var path: String
     public var durability: Durability
@@ -52,7 +53,8 @@ public final class SQLiteStore: TrackingStore {
             ownConnection = try Self.open(configuration)
             try ownConnection.execute("PRAGMA journal_mode = WAL")
             try Schema.migrate(ownConnection, now: clock())
-            groupCommit = try GroupCommit.forDatabase(configuration.path) { try Self.open(configuration) }
+            let settings = "\(configuration.durability) \(configuration.busyTimeoutMilliseconds) \(configuration.automaticCheckpoints)"
+            groupCommit = try GroupCommit.forDatabase(configuration.path, settings: settings) { try Self.open(configuration) }
         } catch let error as SQLiteError {
             throw error.asMLflowError
         }

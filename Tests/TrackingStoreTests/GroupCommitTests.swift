@@ -126,6 +126,8 @@ struct GroupCommitTests {
         let path = database.path, otherPath = other.path
         let again = try GroupCommit.forDatabase(path) { try SQLiteConnection(path: path) }
         #expect(again === groupCommit)
+        let otherSettings = try GroupCommit.forDatabase(path, settings: "normal") { try SQLiteConnection(path: path) }
+        #expect(otherSettings !== groupCommit)
         weak var released: GroupCommit?
         do {
             let separate = try GroupCommit.forDatabase(otherPath) { try SQLiteConnection(path: otherPath) }
