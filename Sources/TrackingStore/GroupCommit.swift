@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -184,8 +185,7 @@ final class GroupCommit: @unchecked Sendable {
 
     // MARK: One per database file per process
 
-    private static let registryLock = NSLock()
-    nonisolated(unsafe) private static var registry: [String: WeakReference] = [:]
+    private static let registry = Mutex<[String: WeakReference]>([:])
 
     private struct WeakReference {
         weak var groupCommit: GroupCommit?
@@ -196,12 +196,12 @@ final class GroupCommit: @unchecked Sendable {
     /// when there is none. The connection closes with its last store.
     static func forDatabase(_ path: String, settings: String = "", open: () throws -> SQLiteConnection) rethrows -> GroupCommit {
         let key = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path + "\n" + settings
-        registryLock.lock()
-        defer { registryLock.unlock() }
-        if let existing = registry[key]?.groupCommit { return existing }
-        let created = GroupCommit(connection: try open())
-        registry = registry.filter { $0.value.groupCommit != nil }
-        registry[key] = WeakReference(groupCommit: created)
-        return created
+        return try registry.withLock { registry in
+            if let existing = registry[key]?.groupCommit { return existing }
+            let created = GroupCommit(connection: try open())
+            registry = registry.filter { $0.value.groupCommit != nil }
+            registry[key] = WeakReference(groupCommit: created)
+            return created
+        }
     }
 }

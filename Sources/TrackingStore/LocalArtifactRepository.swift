@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MLflowCore
 
 #if canImport(Glibc)
@@ -19,7 +19,7 @@ public struct LocalArtifactRepository: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         } catch {
-            throw MLflowError(.internalError, "cannot create the artifacts root \(root): \(error.localizedDescription)")
+            throw MLflowError(.internalError, "cannot create the artifacts root \(root): \(error)")
         }
         guard let resolved = Self.realPath(root) else { throw MLflowError(.internalError, "cannot resolve the artifacts root \(root)") }
         self.root = resolved
@@ -39,8 +39,8 @@ public struct LocalArtifactRepository: Sendable {
         guard !path.isRoot else { throw MLflowError(.invalidParameterValue, "Invalid path: an upload needs a file name") }
         let directory = try makeDirectories(ArtifactPath(segments: Array(path.segments.dropLast())))
         let target = directory + "/" + path.name
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), isDirectory.boolValue {
+        var status = stat()
+        if lstat(target, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
             throw MLflowError(.invalidParameterValue, "Invalid path: '\(path)' is a directory")
         }
         // The temporary name must fit NAME_MAX (255 bytes) whenever the target name does.
@@ -132,7 +132,7 @@ public struct LocalArtifactRepository: Sendable {
         do {
             try FileManager.default.removeItem(atPath: location)
         } catch {
-            throw MLflowError(.internalError, "cannot delete artifact '\(path)': \(error.localizedDescription)")
+            throw MLflowError(.internalError, "cannot delete artifact '\(path)': \(error)")
         }
     }
 

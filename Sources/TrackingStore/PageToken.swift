@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MLflowCore
 
 /// MLflow's page token: base64 of `{"offset": N}`. Clients treat it as opaque.
@@ -13,9 +13,8 @@ enum PageToken {
         guard let data = Data(base64Encoded: token) else {
             throw MLflowError(.invalidParameterValue, "Invalid page token, could not base64-decode")
         }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let offset = object["offset"] as? Int, offset >= 0
-        else {
+        struct Token: Decodable { let offset: Int }
+        guard let offset = (try? JSONDecoder().decode(Token.self, from: data))?.offset, offset >= 0 else {
             throw MLflowError(.invalidParameterValue, "Invalid page token, decoded value=\(String(decoding: data, as: UTF8.self))")
         }
         return offset

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MLflowCore
 
 /// How hard SQLite works to keep a commit: `PRAGMA synchronous` under WAL.

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import TrackingStore
 
 /// `mlflow-fcgi backup`: a consistent copy of a database that workers may be using.

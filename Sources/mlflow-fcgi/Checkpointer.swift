@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import Glibc
 import TrackingStore
 
 /// Runs SQLite checkpoints for a worker process on a timer, on its own connection, instead of
@@ -7,8 +8,9 @@ import TrackingStore
 /// Each worker process runs one; when several do, the later ones find little or nothing to
 /// copy. Failures are logged and retried at the next tick.
 enum Checkpointer {
-    static func start(_ configuration: SQLiteStoreConfiguration, every interval: TimeInterval = 1, log: Log) {
-        Thread.detachNewThread {
+    static func start(_ configuration: SQLiteStoreConfiguration, everySeconds interval: UInt32 = 1, log: Log) {
+        // A queue of its own: the loop below keeps one of Dispatch's threads for the process's life.
+        DispatchQueue(label: "mlflow-fcgi.checkpointer").async {
             let store: SQLiteStore
             do {
                 store = try SQLiteStore(configuration)
@@ -17,7 +19,7 @@ enum Checkpointer {
                 return
             }
             while true {
-                Thread.sleep(forTimeInterval: interval)
+                sleep(interval)
                 do {
                     try store.checkpoint()
                 } catch {

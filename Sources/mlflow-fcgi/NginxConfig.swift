@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The nginx configuration `up` runs: the template from `deploy/nginx/` with its
 /// `{{listen}}`, `{{socket}}`, `{{location}}`, `{{data}}` and `{{artifacts}}` placeholders
@@ -25,9 +25,9 @@ struct NginxConfig {
     static func render(template: String, listen: String, socket: String, location: String, data: String, artifacts: String) throws -> String {
         var text = template
         for (name, value) in [("listen", listen), ("socket", socket), ("location", location), ("data", data), ("artifacts", artifacts)] {
-            text = text.replacingOccurrences(of: "{{\(name)}}", with: value)
+            text = text.replacing("{{\(name)}}", with: value)
         }
-        if let range = text.range(of: "{{") {
+        if let range = text.firstRange(of: "{{") {
             let line = text[range.lowerBound...].prefix { $0 != "\n" }
             throw CommandError("the nginx template has an unknown placeholder: \(line)")
         }

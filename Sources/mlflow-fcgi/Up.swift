@@ -1,6 +1,7 @@
 import ArgumentParser
 import FastCGIServer
-import Foundation
+import FoundationEssentials
+import Glibc
 import TrackingStore
 
 /// `mlflow-fcgi up`: a complete local stack in the foreground — nginx on 127.0.0.1 in front
@@ -102,7 +103,8 @@ struct Up: ParsableCommand {
                 data: \(dataPath)  (Ctrl-C to stop)
 
                 """
-            FileHandle.standardOutput.write(Data(banner.utf8))
+            var bytes = Array(banner.utf8)
+            _ = write(STDOUT_FILENO, &bytes, bytes.count)
             failure = try supervisor.run()
         } else {
             failure = "nginx did not start listening on \(host):\(port)"
