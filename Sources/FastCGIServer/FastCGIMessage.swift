@@ -19,11 +19,18 @@ public struct FastCGIResponse {
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
     public var file: (descriptor: Int32, size: Int)?
+    /// A body written while it is sent (no Content-Length): called once with a sink for its
+    /// successive chunks, unless the request is HEAD.
+    public var stream: ((_ sink: (UnsafeRawBufferPointer) -> Void) -> Void)?
 
-    public init(status: Int, headers: [(name: String, value: String)], body: [UInt8], file: (descriptor: Int32, size: Int)? = nil) {
+    public init(
+        status: Int, headers: [(name: String, value: String)], body: [UInt8], file: (descriptor: Int32, size: Int)? = nil,
+        stream: ((_ sink: (UnsafeRawBufferPointer) -> Void) -> Void)? = nil
+    ) {
         self.status = status
         self.headers = headers
         self.body = body
         self.file = file
+        self.stream = stream
     }
 }

@@ -162,6 +162,10 @@ public final class FastCGIServer: Sendable {
         if let file = response.file {
             defer { close(file.descriptor) }
             if !isHead { streamFile(file.descriptor, request) }
+        } else if let stream = response.stream {
+            if !isHead {
+                stream { chunk in _ = FCGX_PutStr(chunk.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(chunk.count), request.pointee.out) }
+            }
         } else if !isHead {
             put(response.body, request)
         }
@@ -179,7 +183,7 @@ public final class FastCGIServer: Sendable {
         }
         line("Status", "\(response.status) \(HTTPStatus.reason(response.status))")
         for (name, value) in response.headers { line(name, value) }
-        line("Content-Length", String(response.file?.size ?? response.body.count))
+        if response.stream == nil { line("Content-Length", String(response.file?.size ?? response.body.count)) }
         head.append(contentsOf: "\r\n".utf8)
         return head
     }

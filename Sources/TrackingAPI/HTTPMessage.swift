@@ -110,8 +110,8 @@ public final class RequestBody: @unchecked Sendable {
     }
 }
 
-/// The answer to an `APIRequest`: status, headers, and either body bytes or an open file
-/// for the transport to send.
+/// The answer to an `APIRequest`: status, headers, and body bytes, an open file, or a body
+/// written while it is sent, for the transport to send.
 public struct APIResponse: Sendable {
     public var status: Int
     public var headers: [(name: String, value: String)]
@@ -119,12 +119,15 @@ public struct APIResponse: Sendable {
     /// A file to send as the body instead of `body`; the transport reads it to its end and
     /// closes it.
     public var file: OpenFile?
+    /// A body produced while it is sent, instead of `body`; its length is not known ahead.
+    public var stream: StreamedBody?
 
-    public init(status: Int, headers: [(name: String, value: String)], body: [UInt8], file: OpenFile? = nil) {
+    public init(status: Int, headers: [(name: String, value: String)], body: [UInt8], file: OpenFile? = nil, stream: StreamedBody? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
         self.file = file
+        self.stream = stream
     }
 
     /// A 200 JSON answer.
@@ -132,9 +135,31 @@ public struct APIResponse: Sendable {
         APIResponse(status: 200, headers: [("Content-Type", "application/json")], body: body)
     }
 
+    /// A 200 JSON answer written in pieces while it is sent.
+    static func json(streaming write: @escaping (_ sink: (UnsafeRawBufferPointer) -> Void) -> Void) -> APIResponse {
+        APIResponse(status: 200, headers: [("Content-Type", "application/json")], body: [], stream: StreamedBody(write: write))
+    }
+
     static func text(_ text: String) -> APIResponse {
         APIResponse(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array(text.utf8))
     }
+
+    /// The whole body, whichever way it is held (streamed bodies are produced here): for tests
+    /// and other in-process callers.
+    public func collectedBody() -> [UInt8] {
+        guard let stream else { return body }
+        var bytes: [UInt8] = []
+        stream.write { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+}
+
+/// A body written while it is sent, for answers too large to hold at once (a metric history
+/// of 100,000 points): `write` passes successive chunks to the sink it is given. It runs
+/// after the status and headers are fixed, on the handling thread, once; a failure part-way
+/// can only end the body early, so the checks that can fail come before it is made.
+public struct StreamedBody: @unchecked Sendable {
+    public let write: (_ sink: (UnsafeRawBufferPointer) -> Void) -> Void
 }
 
 /// A file descriptor opened for reading and its size, handed to the transport.

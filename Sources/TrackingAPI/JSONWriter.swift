@@ -11,17 +11,37 @@ public struct JSONWriter {
     public init() { bytes.reserveCapacity(256) }
 
     public mutating func object(_ body: (inout JSONWriter) -> Void) {
-        beginValue()
-        open(UInt8(ascii: "{"))
+        beginObject()
         body(&self)
-        close(UInt8(ascii: "}"))
+        endObject()
     }
 
     public mutating func array(_ body: (inout JSONWriter) -> Void) {
+        beginArray()
+        body(&self)
+        endArray()
+    }
+
+    /// `{`, for a document written in pieces (`object` pairs it for you).
+    public mutating func beginObject() {
+        beginValue()
+        open(UInt8(ascii: "{"))
+    }
+
+    public mutating func endObject() { close(UInt8(ascii: "}")) }
+
+    public mutating func beginArray() {
         beginValue()
         open(UInt8(ascii: "["))
-        body(&self)
-        close(UInt8(ascii: "]"))
+    }
+
+    public mutating func endArray() { close(UInt8(ascii: "]")) }
+
+    /// Hands the bytes written so far to `sink` and forgets them, keeping its place in the
+    /// document: how a large answer is sent in pieces.
+    public mutating func drain(into sink: (UnsafeRawBufferPointer) -> Void) {
+        bytes.withUnsafeBytes(sink)
+        bytes.removeAll(keepingCapacity: true)
     }
 
     /// Writes `"key":`; the value written next belongs to it. Member names are the

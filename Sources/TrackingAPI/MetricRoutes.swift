@@ -1,20 +1,18 @@
 import MLflowCore
+import TrackingStore
 
 extension TrackingAPI {
     /// Metric history (contract §9).
     func registerMetricRoutes(_ router: inout Router) {
         let store = self.store
-        router.rpc("GET", "metrics/get-history") { fields in
-            let page = try store.metricHistory(
+        router.rpc("GET", "metrics/get-history", answering: { fields in
+            let request = try MetricHistoryRequest(
                 runID: try fields.runID(),
                 key: try fields.requiredString("metric_key"),
                 maxResults: try fields.int64("max_results").map { Int(clamping: $0) },
                 pageToken: try fields.string("page_token"))
-            return JSONWriter.response { w in
-                w.list("metrics", page.items) { $0.write($1) }
-                if let token = page.nextPageToken { w.field("next_page_token", token) }
-            }
-        }
+            return .json(streaming: { sink in Self.writeHistory(request, store, to: sink) })
+        })
         router.rpc("GET", "metrics/get-history-bulk-interval") { fields in
             let start = try fields.int64("start_step")
             let end = try fields.int64("end_step")
@@ -33,5 +31,27 @@ extension TrackingAPI {
                 w.list("metrics", points) { $0.write($1.metric, runID: $1.runID) }
             }
         }
+    }
+
+    /// `{"metrics": [...], "next_page_token": ...}`, sent in pieces of about 64 KiB as the
+    /// points are read, so the answer's length does not weigh on memory. An empty list is
+    /// left out, as MLflow leaves it out.
+    private static func writeHistory(_ request: MetricHistoryRequest, _ store: any TrackingStore, to sink: (UnsafeRawBufferPointer) -> Void) {
+        var w = JSONWriter()
+        w.beginObject()
+        var listed = false
+        let nextPageToken = try? store.metricHistory(request) { metric in
+            if !listed {
+                w.key("metrics")
+                w.beginArray()
+                listed = true
+            }
+            w.write(metric)
+            if w.bytes.count >= 64 * 1024 { w.drain(into: sink) }
+        }
+        if listed { w.endArray() }
+        if let token = nextPageToken ?? nil { w.field("next_page_token", token) }
+        w.endObject()
+        w.drain(into: sink)
     }
 }

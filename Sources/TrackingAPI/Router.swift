@@ -11,6 +11,8 @@ struct Router {
     enum Handler {
         /// A JSON RPC: fields from the query string (GET) or the JSON body.
         case rpc(RPCHandler)
+        /// A JSON RPC that makes its whole response (a body streamed while it is sent).
+        case rpcResponse((RequestFields) throws -> APIResponse)
         /// Anything else (health, version): gets the raw request.
         case raw((APIRequest) throws -> APIResponse)
         /// Every path under a prefix (artifact files): gets the request and the rest of the
@@ -29,6 +31,11 @@ struct Router {
     /// Registers `handler` for `method` on `rpc` (e.g. `runs/get`) under both API roots.
     mutating func rpc(_ method: String, _ rpc: String, _ handler: @escaping RPCHandler) {
         for root in Self.rpcRoots { add(method, root + rpc, .rpc(handler)) }
+    }
+
+    /// Registers an RPC whose handler makes the whole response, under both API roots.
+    mutating func rpc(_ method: String, _ rpc: String, answering handler: @escaping (RequestFields) throws -> APIResponse) {
+        for root in Self.rpcRoots { add(method, root + rpc, .rpcResponse(handler)) }
     }
 
     /// Registers a handler at one exact path.

@@ -46,6 +46,8 @@ public final class TrackingAPI {
                 return try handler(request, rest)
             case .found(.rpc(let handler), _):
                 return .json(try handler(try fields(of: request, path: path)))
+            case .found(.rpcResponse(let handler), _):
+                return try handler(try fields(of: request, path: path))
             case .found(.prefixedRPC(let handler), let rest):
                 return .json(try handler(try fields(of: request, path: path), rest))
             case .methodNotAllowed(let allowed):

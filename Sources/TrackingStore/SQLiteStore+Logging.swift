@@ -161,25 +161,26 @@ extension SQLiteStore {
         }
     }
 
-    public func metricHistory(runID: String, key: String, maxResults: Int?, pageToken: String?) throws -> Page<Metric> {
-        if let maxResults, maxResults <= 0 {
-            throw MLflowError.invalidValue("max_results", "\(maxResults)", "max_results must be a positive integer.")
-        }
-        let offset = try PageToken.offset(from: pageToken)
-        return try read {
-            guard let run = try runRecord(runID) else { return Page(items: [], nextPageToken: nil) }
+    public func metricHistory(_ request: MetricHistoryRequest, each: (Metric) throws -> Void) throws -> String? {
+        try read {
+            guard let run = try runRecord(request.runID) else { return nil }
             // One row beyond the page tells whether another page exists.
-            let limit = maxResults.map { Int64($0) + 1 } ?? -1
-            var points: [Metric] = []
+            let limit = request.maxResults.map { Int64(min($0, Int.max - 1)) + 1 } ?? -1
+            var count = 0
+            var hasMore = false
             try db.query(
                 "SELECT timestamp, step, value, is_nan FROM metrics WHERE run_key = ? AND key = ? ORDER BY timestamp, step, value LIMIT ? OFFSET ?",
-                [.integer(run.key), .text(key), .integer(limit), .integer(Int64(offset))]
+                [.integer(run.key), .text(request.key), .integer(limit), .integer(Int64(request.offset))]
             ) { row in
-                points.append(Metric(key: key, value: row.int64(3) != 0 ? .nan : row.double(2), timestamp: row.int64(0), step: row.int64(1)))
+                if let maxResults = request.maxResults, count == maxResults {
+                    hasMore = true
+                    return
+                }
+                count += 1
+                try each(Metric(key: request.key, value: row.int64(3) != 0 ? .nan : row.double(2), timestamp: row.int64(0), step: row.int64(1)))
             }
-            guard let maxResults, points.count > maxResults else { return Page(items: points, nextPageToken: nil) }
-            points.removeLast()
-            return Page(items: points, nextPageToken: PageToken.encode(offset: offset + maxResults))
+            guard hasMore, let maxResults = request.maxResults else { return nil }
+            return PageToken.encode(offset: request.offset + maxResults)
         }
     }
 }

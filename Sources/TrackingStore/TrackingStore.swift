@@ -46,8 +46,39 @@ public protocol TrackingStore: AnyObject {
 
     func sampledMetricHistory(runIDs: [String], key: String, steps: ClosedRange<Int64>?, maxResults: Int) throws -> [(runID: String, metric: Metric)]
 
-    /// A metric's points in (timestamp, step, value) order. `maxResults` nil means all.
-    func metricHistory(runID: String, key: String, maxResults: Int?, pageToken: String?) throws -> Page<Metric>
+    /// A page of a metric's points in (timestamp, step, value) order, passed to `each` one by
+    /// one as they are read (so an answer of any length can be written without holding it);
+    /// returns the next page's token. An unknown run has no points.
+    func metricHistory(_ request: MetricHistoryRequest, each: (Metric) throws -> Void) throws -> String?
+}
+
+extension TrackingStore {
+    /// A metric's points in (timestamp, step, value) order, as one page. `maxResults` nil means all.
+    public func metricHistory(runID: String, key: String, maxResults: Int?, pageToken: String?) throws -> Page<Metric> {
+        var points: [Metric] = []
+        let request = try MetricHistoryRequest(runID: runID, key: key, maxResults: maxResults, pageToken: pageToken)
+        let next = try metricHistory(request) { points.append($0) }
+        return Page(items: points, nextPageToken: next)
+    }
+}
+
+/// `metrics/get-history`'s arguments, checked: a positive page size (nil: every point) and
+/// a well-formed page token. Making one is where bad arguments become 400s.
+public struct MetricHistoryRequest: Sendable {
+    public let runID: String
+    public let key: String
+    public let maxResults: Int?
+    let offset: Int
+
+    public init(runID: String, key: String, maxResults: Int?, pageToken: String?) throws {
+        if let maxResults, maxResults <= 0 {
+            throw MLflowError.invalidValue("max_results", "\(maxResults)", "max_results must be a positive integer.")
+        }
+        self.runID = runID
+        self.key = key
+        self.maxResults = maxResults
+        offset = try PageToken.offset(from: pageToken)
+    }
 }
 
 /// What `createRun` needs; unset fields take MLflow's defaults.

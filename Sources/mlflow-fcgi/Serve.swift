@@ -107,6 +107,6 @@ struct Serve: ParsableCommand {
         if response.status >= 500 { log(.warning, "\(request.method) \(request.requestURI) answered \(response.status)") }
         return FastCGIResponse(
             status: response.status, headers: response.headers, body: response.body,
-            file: response.file.map { ($0.descriptor, $0.size) })
+            file: response.file.map { ($0.descriptor, $0.size) }, stream: response.stream?.write)
     }
 }

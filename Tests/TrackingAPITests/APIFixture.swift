@@ -65,7 +65,7 @@ final class APIFixture {
     /// clients retry those for minutes, so no test request may get one by accident.
     func send(_ request: APIRequest, allowServerError: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) -> TestResponse {
         let response = api.handle(request)
-        let result = TestResponse(status: response.status, headers: response.headers, body: response.body)
+        let result = TestResponse(status: response.status, headers: response.headers, body: response.collectedBody())
         if response.status >= 500, !allowServerError {
             Issue.record(
                 "\(request.method) \(request.path) answered \(response.status): \(result.text.prefix(300))", sourceLocation: sourceLocation)

@@ -66,4 +66,34 @@ struct MetricHistoryAPITests {
         let response = fixture.get("metrics/get-history", "run_id=\(runID)&metric_key=m&max_results=\(maxResults)")
         expectError(response, status: 400, code: "INVALID_PARAMETER_VALUE")
     }
+
+    @Test func theLargestMaxResultsAnswersEveryPoint() throws {
+        for i in 0..<3 { log("\(i)", timestamp: i) }
+        let body = try fixture.get("metrics/get-history", "run_id=\(runID)&metric_key=m&max_results=9223372036854775807").json()
+        #expect(try body.objects("metrics").count == 3)
+        #expect(body["next_page_token"] == nil)
+    }
+
+    /// A long history is written while it is sent, in pieces of about 64 KiB, and the
+    /// pieces make one document with every point in order.
+    @Test func aLongHistoryIsSentInPiecesThatMakeOneDocument() throws {
+        for batch in 0..<3 {
+            let points = (0..<1000).map { i in
+                #"{"key": "m", "value": \#(batch * 1000 + i), "timestamp": \#(batch * 1000 + i), "step": \#(i)}"#
+            }
+            let answer = fixture.post("runs/log-batch", #"{"run_id": "\#(runID)", "metrics": [\#(points.joined(separator: ","))]}"#)
+            try #require(answer.status == 200, "\(answer.text)")
+        }
+        let response = fixture.api.handle(APIRequest(method: "GET", path: APIFixture.root + "metrics/get-history", query: "run_id=\(runID)&metric_key=m"))
+        let stream = try #require(response.stream)
+        #expect(response.body.isEmpty)
+        #expect(!response.headers.contains { $0.name == "Content-Length" })
+        var pieces: [[UInt8]] = []
+        stream.write { pieces.append(Array($0)) }
+        #expect(pieces.count > 1 && pieces.allSatisfy { $0.count <= 80 * 1024 }, "\(pieces.map(\.count))")
+        let object = try JSONSerialization.jsonObject(with: Data(pieces.joined())) as? [String: Any]
+        let metrics = try #require(object?["metrics"] as? [[String: Any]])
+        #expect(metrics.count == 3000)
+        #expect(metrics.map { jsonInteger($0["timestamp"]) } == (0..<3000).map { $0 })
+    }
 }

@@ -144,15 +144,16 @@ public final class FuzzServer {
 
     /// The oracle: no 5xx but the deliberate 501; every error is MLflow's error JSON.
     public func check(_ response: APIResponse, _ request: APIRequest) {
-        let described = "\(request.method) \(request.rawPath.debugDescription) ?\(request.query.debugDescription) -> \(response.status) \(String(decoding: response.body.prefix(500), as: UTF8.self).debugDescription)"
+        let body = response.collectedBody()
+        let described = "\(request.method) \(request.rawPath.debugDescription) ?\(request.query.debugDescription) -> \(response.status) \(String(decoding: body.prefix(500), as: UTF8.self).debugDescription)"
         if response.status >= 500 && response.status != 501 { fuzzFailure("server error: " + described) }
         if response.status < 200 || response.status > 599 { fuzzFailure("bad status: " + described) }
         if response.status >= 400 {
-            guard case .object(let object)? = try? JSONParser.parse(response.body), case .string? = object["error_code"],
+            guard case .object(let object)? = try? JSONParser.parse(body), case .string? = object["error_code"],
                 case .string? = object["message"]
             else { fuzzFailure("error without MLflow's error JSON: " + described) }
         } else if response.file == nil, response.headers.contains(where: { $0.name == "Content-Type" && $0.value == "application/json" }) {
-            guard (try? JSONParser.parse(response.body)) != nil else { fuzzFailure("200 with invalid JSON: " + described) }
+            guard (try? JSONParser.parse(body)) != nil else { fuzzFailure("200 with invalid JSON: " + described) }
         }
     }
 
