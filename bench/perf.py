@@ -8,8 +8,9 @@ and a minimal C FastCGI echo worker behind the same nginx (the transport's ceili
 Servers, each on 127.0.0.1 with a fresh database under bench/results/perf-<time>/ (removed at the
 end unless --keep), all started first and kept up for the whole run:
   ours         `mlflow-fcgi up` (nginx + 1 worker x 8 threads, release build, --workers to change; default
-               durability FULL: an fsync of the WAL at every commit; the durability the workers
-               run with is read from their command line and reported)
+               durability FULL: an fsync of the WAL at every commit, --durability normal for the
+               like-for-like comparison with FastTrackML, which does not sync per write; the
+               durability the workers run with is read from their command line and reported)
   echo         nginx from our template + bench/echo/echo.c (libfcgi, 2 processes x 4
                FCGX_Accept_r threads, answers {} to everything; compiled with cc -O2 -lfcgi)
   fasttrackml  `fml server` 0.6.0 (Go) over SQLite (.venv-fasttrackml)
@@ -634,6 +635,9 @@ def main() -> int:
     ap.add_argument("--skip-fasttrackml", action="store_true", help="no FastTrackML")
     ap.add_argument("--skip-echo", action="store_true", help="no echo ceiling")
     ap.add_argument("--workers", type=int, default=1, help="mlflow-fcgi worker processes (default 1, as `mlflow-fcgi up`)")
+    ap.add_argument("--durability", choices=["full", "normal"], default="full",
+                    help="mlflow-fcgi's --durability (default full, its default; normal skips the fsync per "
+                         "commit, as FastTrackML does, for a like-for-like comparison)")
     ap.add_argument("--w4-repeat", type=int, default=5, help="timed get-history calls per W4 point")
     ap.add_argument("--w4-max-seconds", type=float, default=60, help="time bound of one W4 point")
     ap.add_argument("--w6-max-seconds", type=float, default=120, help="time bound of one W6 metric loop")
@@ -665,7 +669,7 @@ def main() -> int:
     report: dict = {"started": started.isoformat(timespec="seconds"), "machine": machine(),
                     "load_avg_at_start": os.getloadavg(), "versions": versions(kinds),
                     "parameters": {"only": sorted(only), "repeat": args.repeat, "duration_s": args.duration,
-                                   "workers_ours": args.workers, "threads_per_worker_ours": 4,
+                                   "workers_ours": args.workers, "threads_per_worker_ours": 8,
                                    "echo_layout": "2 processes x 4 FCGX_Accept_r threads",
                                    "servers": kinds, "w4_repeat": args.w4_repeat},
                     "results": []}
@@ -681,7 +685,7 @@ def main() -> int:
     try:
         for k in kinds:
             folder = data / k
-            s = {"ours": lambda: OurServer(folder, workers=args.workers), "echo": lambda: EchoServer(folder),
+            s = {"ours": lambda: OurServer(folder, workers=args.workers, extra_args=["--durability", args.durability]), "echo": lambda: EchoServer(folder),
                  "fasttrackml": lambda: FastTrackMLServer(folder), "mlflow": lambda: ReferenceServer(folder)}[k]()
             log(f"starting {LABELS[k]}")
             s.start()
@@ -746,7 +750,7 @@ def main() -> int:
 
     print()
     print(f"mlflow-fcgi {report['versions']['ours_git_head']} (durability {report.get('durability_ours', '?')}, "
-          f"{args.workers} workers x 4 threads) | {report['machine'].get('cpu', '?')}, nproc {report['machine']['nproc']} | "
+          f"{args.workers} worker(s) x 8 threads) | {report['machine'].get('cpu', '?')}, nproc {report['machine']['nproc']} | "
           f"load average {report['load_avg_at_start'][0]:.2f} at start, {report['load_avg_at_end'][0]:.2f} at end | "
           f"{args.repeat} pass(es), medians, {args.duration:g} s per wrk point")
     fs0, fs1 = report["fsync_at_start"], report["fsync_at_end"]

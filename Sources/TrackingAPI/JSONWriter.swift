@@ -5,8 +5,11 @@
 /// not check that objects and arrays are balanced beyond what `finish` needs.
 public struct JSONWriter {
     public private(set) var bytes: [UInt8] = []
-    /// One flag per open container: true once it holds a member, so the next needs a comma.
-    private var hasMember: [Bool] = []
+    /// One bit per open container, innermost lowest: set once it holds a member, so the next
+    /// needs a comma. Answers nest a few levels; `maximumDepth` is far beyond any of them.
+    private var hasMember: UInt64 = 0
+    private var depth = 0
+    public static let maximumDepth = 64
 
     public init() { bytes.reserveCapacity(256) }
 
@@ -114,19 +117,22 @@ public struct JSONWriter {
             pendingKey = false
             return
         }
-        if let last = hasMember.indices.last {
-            if hasMember[last] { bytes.append(UInt8(ascii: ",")) }
-            hasMember[last] = true
+        if depth > 0 {
+            if hasMember & 1 != 0 { bytes.append(UInt8(ascii: ",")) }
+            hasMember |= 1
         }
     }
 
     private mutating func open(_ bracket: UInt8) {
+        precondition(depth < Self.maximumDepth, "JSONWriter nests at most \(Self.maximumDepth) levels")
         bytes.append(bracket)
-        hasMember.append(false)
+        hasMember <<= 1
+        depth += 1
     }
 
     private mutating func close(_ bracket: UInt8) {
-        hasMember.removeLast()
+        hasMember >>= 1
+        depth -= 1
         bytes.append(bracket)
     }
 

@@ -16,9 +16,9 @@ import Glibc
 /// that commit: an acknowledged write is as durable as before, and a failed write rolls back
 /// its own savepoint without touching the others'.
 ///
-/// A group holds at most one write per waiting thread plus `maximumGroupSize` in all, so a
-/// stream of writers cannot keep a transaction open for ever. It does not coordinate
-/// processes: SQLite's file lock (and the busy handler) still does that between them.
+/// A group holds at most `maximumGroupSize` writes, so a steady stream of writers cannot keep
+/// its transaction open for ever. Processes are not grouped together: SQLite's file lock
+/// (and the busy handler) still orders the writers of different processes.
 final class GroupCommit: @unchecked Sendable {
     /// Writes gathered into one transaction at most.
     static let maximumGroupSize = 64
