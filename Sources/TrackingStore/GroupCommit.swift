@@ -1,5 +1,4 @@
 import FoundationEssentials
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -185,7 +184,14 @@ final class GroupCommit: @unchecked Sendable {
 
     // MARK: One per database file per process
 
-    private static let registry = Mutex<[String: WeakReference]>([:])
+    /// Guarded by `registryLock` (a pthread mutex rather than `Synchronization.Mutex`, whose
+    /// futex hand-offs ThreadSanitizer cannot see and reports as races).
+    nonisolated(unsafe) private static var registry: [String: WeakReference] = [:]
+    nonisolated(unsafe) private static let registryLock: UnsafeMutablePointer<pthread_mutex_t> = {
+        let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(lock, nil)
+        return lock
+    }()
 
     private struct WeakReference {
         weak var groupCommit: GroupCommit?
@@ -196,12 +202,12 @@ final class GroupCommit: @unchecked Sendable {
     /// when there is none. The connection closes with its last store.
     static func forDatabase(_ path: String, settings: String = "", open: () throws -> SQLiteConnection) rethrows -> GroupCommit {
         let key = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path + "\n" + settings
-        return try registry.withLock { registry in
-            if let existing = registry[key]?.groupCommit { return existing }
-            let created = GroupCommit(connection: try open())
-            registry = registry.filter { $0.value.groupCommit != nil }
-            registry[key] = WeakReference(groupCommit: created)
-            return created
-        }
+        pthread_mutex_lock(registryLock)
+        defer { pthread_mutex_unlock(registryLock) }
+        if let existing = registry[key]?.groupCommit { return existing }
+        let created = GroupCommit(connection: try open())
+        registry = registry.filter { $0.value.groupCommit != nil }
+        registry[key] = WeakReference(groupCommit: created)
+        return created
     }
 }
