@@ -111,12 +111,14 @@ public final class SQLiteStore: TrackingStore {
 }
 
 extension SQLiteStore {
-    /// Copies the WAL into the database and truncates it (`wal_checkpoint(TRUNCATE)`): waits,
-    /// through the busy handler, for the writer in progress and for readers of older
-    /// snapshots, so it briefly holds up writers. Answers whether it completed.
+    /// Copies the WAL into the database and truncates it. A passive pass first copies what
+    /// is there without holding anyone up; `wal_checkpoint(TRUNCATE)` then waits, through the
+    /// busy handler, for the writer in progress and for readers of older snapshots, and holds
+    /// writers only while it copies what was written meanwhile. Answers whether it completed.
     @discardableResult
     public func checkpoint() throws -> Bool {
         do {
+            _ = try db.first("PRAGMA wal_checkpoint(PASSIVE)") { _ in () }
             return try db.first("PRAGMA wal_checkpoint(TRUNCATE)") { $0.int64(0) == 0 } ?? false
         } catch let error as SQLiteError {
             throw error.asMLflowError
