@@ -158,16 +158,14 @@ public final class FastCGIServer: Sendable {
 
     private func write(_ response: FastCGIResponse, to request: UnsafeMutablePointer<FCGX_Request>) {
         let isHead = FCGX_GetParam("REQUEST_METHOD", request.pointee.envp).map { strcmp($0, "HEAD") == 0 } ?? false
-        put(Self.headerBlock(response), request)
+        Self.headerBlock(response).withUnsafeBytes { put($0, request) }
         if let file = response.file {
             defer { close(file.descriptor) }
             if !isHead { streamFile(file.descriptor, request) }
         } else if let stream = response.stream {
-            if !isHead {
-                stream { chunk in _ = FCGX_PutStr(chunk.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(chunk.count), request.pointee.out) }
-            }
+            if !isHead { stream { put($0, request) } }
         } else if !isHead {
-            put(response.body, request)
+            response.body.withUnsafeBytes { put($0, request) }
         }
     }
 
@@ -188,12 +186,8 @@ public final class FastCGIServer: Sendable {
         return head
     }
 
-    private func put(_ bytes: [UInt8], _ request: UnsafeMutablePointer<FCGX_Request>) {
-        bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                _ = FCGX_PutStr(chars.baseAddress, Int32(chars.count), request.pointee.out)
-            }
-        }
+    private func put(_ bytes: UnsafeRawBufferPointer, _ request: UnsafeMutablePointer<FCGX_Request>) {
+        _ = FCGX_PutStr(bytes.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(bytes.count), request.pointee.out)
     }
 
     private func streamFile(_ descriptor: Int32, _ request: UnsafeMutablePointer<FCGX_Request>) {
