@@ -2,7 +2,7 @@
 nginx by the bench/perf.py request shapes.
 
     .venv-reference/bin/python bench/callgrind.py                 # W1 log-metric, 1 connection, 20 s
-    .venv-reference/bin/python bench/callgrind.py --point W3 --seconds 30
+    .venv-reference/bin/python bench/callgrind.py --point W3 --seconds 30    # or W2 (log-batch of 1000)
 
 Creates a fresh database (`mlflow-fcgi migrate`), runs `valgrind --tool=callgrind mlflow-fcgi serve
 --socket S --threads 1` behind nginx rendered from our template, writes the workload's data
@@ -57,7 +57,7 @@ def demangle(text: str) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--point", choices=["W1", "W3"], default="W1")
+    ap.add_argument("--point", choices=["W1", "W2", "W3"], default="W1")
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--durability", choices=["full", "normal"], default="full")
     ap.add_argument("--top", type=int, default=30)
@@ -76,6 +76,8 @@ def main() -> int:
         subprocess.run(["callgrind_control", "-z", str(worker)], check=True, capture_output=True, timeout=60)
         if args.point == "W1":
             wrk_args = ["log-metric", prep["w1_runs_file"], str(int(time.time() * 1000))]
+        elif args.point == "W2":
+            wrk_args = ["log-batch", prep["w2_runs_file"], str(int(time.time() * 1000))]
         else:
             wrk_args = ["get", f"{perf.API}/runs/get?run_id={prep['w3_run']}"]
         res = perf.run_wrk(server.uri, 1, args.seconds, wrk_args)
