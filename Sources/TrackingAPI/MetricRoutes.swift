@@ -11,7 +11,9 @@ extension TrackingAPI {
                 key: try fields.requiredString("metric_key"),
                 maxResults: try fields.int64("max_results").map { Int(clamping: $0) },
                 pageToken: try fields.string("page_token"))
-            return .json(streaming: { sink in Self.writeHistory(request, store, to: sink) })
+            return .json(streaming: { sink in
+                Self.writeHistory(to: sink) { try store.metricHistory(request, each: $0) }
+            })
         })
         router.rpc("GET", "metrics/get-history-bulk-interval") { fields in
             let start = try fields.int64("start_step")
@@ -33,24 +35,33 @@ extension TrackingAPI {
         }
     }
 
-    /// `{"metrics": [...], "next_page_token": ...}`, sent in pieces of about 64 KiB as the
-    /// points are read, so the answer's length does not weigh on memory. An empty list is
-    /// left out, as MLflow leaves it out.
-    private static func writeHistory(_ request: MetricHistoryRequest, _ store: any TrackingStore, to sink: (UnsafeRawBufferPointer) -> Void) {
+    /// `{"metrics": [...], "next_page_token": ...}`, sent in pieces of about 64 KiB as
+    /// `points` reads them (it passes each point on and returns the next page's token), so the
+    /// answer's length does not weigh on memory. An empty list is left out, as MLflow leaves it
+    /// out. When reading fails part-way the document is left unfinished: a client rejects it
+    /// and retries, where a closed document would pass for a shorter history.
+    static func writeHistory(to sink: (UnsafeRawBufferPointer) -> Void, points: (_ each: (Metric) throws -> Void) throws -> String?) {
         var w = JSONWriter()
         w.beginObject()
         var listed = false
-        let nextPageToken = try? store.metricHistory(request) { metric in
-            if !listed {
-                w.key("metrics")
-                w.beginArray()
-                listed = true
+        let nextPageToken: String?
+        do {
+            nextPageToken = try withoutActuallyEscaping(sink) { sink in
+                try points { metric in
+                    if !listed {
+                        w.key("metrics")
+                        w.beginArray()
+                        listed = true
+                    }
+                    w.write(metric)
+                    if w.bytes.count >= 64 * 1024 { w.drain(into: sink) }
+                }
             }
-            w.write(metric)
-            if w.bytes.count >= 64 * 1024 { w.drain(into: sink) }
+        } catch {
+            return
         }
         if listed { w.endArray() }
-        if let token = nextPageToken ?? nil { w.field("next_page_token", token) }
+        if let nextPageToken { w.field("next_page_token", nextPageToken) }
         w.endObject()
         w.drain(into: sink)
     }

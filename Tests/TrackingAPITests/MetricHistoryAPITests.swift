@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-import TrackingAPI
+import MLflowCore
+@testable import TrackingAPI
 
 /// `metrics/get-history` through the API (contract §9).
 struct MetricHistoryAPITests {
@@ -95,5 +96,27 @@ struct MetricHistoryAPITests {
         let metrics = try #require(object?["metrics"] as? [[String: Any]])
         #expect(metrics.count == 3000)
         #expect(metrics.map { jsonInteger($0["timestamp"]) } == (0..<3000).map { $0 })
+    }
+
+    /// A read that fails part-way leaves the document unfinished, so the client rejects it
+    /// (and retries) instead of taking it for a shorter history.
+    @Test func aReadFailingPartWayLeavesTheDocumentUnfinished() throws {
+        struct ReadFailed: Error {}
+        var bytes: [UInt8] = []
+        TrackingAPI.writeHistory(to: { bytes.append(contentsOf: $0) }) { each in
+            for step in 0..<3_000 { try each(Metric(key: "m", value: 1, timestamp: Int64(step), step: Int64(step))) }
+            throw ReadFailed()
+        }
+        #expect(!bytes.isEmpty, "the pieces already sent stay sent")
+        #expect((try? JSONSerialization.jsonObject(with: Data(bytes))) == nil)
+
+        var whole: [UInt8] = []
+        TrackingAPI.writeHistory(to: { whole.append(contentsOf: $0) }) { each in
+            try each(Metric(key: "m", value: 1, timestamp: 1, step: 0))
+            return "next"
+        }
+        let object = try JSONSerialization.jsonObject(with: Data(whole)) as? [String: Any]
+        #expect((object?["metrics"] as? [Any])?.count == 1)
+        #expect(object?["next_page_token"] as? String == "next")
     }
 }
